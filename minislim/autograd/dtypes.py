@@ -1,0 +1,53 @@
+"""dtype rules: what ``slim.tensor(data)`` stores, and which dtypes can carry gradients.
+
+* A Python float, or a list holding one, becomes **float32** (the framework's default).
+* A Python int or bool (or a list of them) becomes int64 or bool, as in PyTorch.
+* An ndarray keeps its dtype: asking for float64 is explicit, never a silent promotion.
+* Strings, objects and other non-numeric data raise ``TypeError``.
+* Only floating-point tensors can require gradients.
+
+>>> as_array(1.5).dtype, as_array([1, 2]).dtype, as_array(np.zeros(2)).dtype
+(dtype('float32'), dtype('int64'), dtype('float64'))
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+DEFAULT_FLOAT = np.dtype(np.float32)
+
+
+def as_array(data, dtype=None) -> np.ndarray:
+    """Convert ``data`` (a number, nested list, or ndarray) to an ndarray by the rules above.
+
+    Raises:
+        TypeError: for data that is not numeric.
+    """
+    if isinstance(data, np.ndarray):
+        array = data
+    elif isinstance(data, (bool, np.bool_)):
+        array = np.asarray(data, dtype=bool)
+    elif isinstance(data, numbers.Integral):
+        array = np.asarray(data, dtype=np.int64)
+    elif isinstance(data, numbers.Real):
+        array = np.asarray(data, dtype=DEFAULT_FLOAT)
+    else:
+        try:
+            array = np.asarray(data)
+        except (ValueError, TypeError) as error:
+            raise TypeError(f"expected numbers, a nested list or an ndarray, got {type(data).__name__}: {error}") from None
+        if array.dtype == np.float64:
+            array = array.astype(DEFAULT_FLOAT)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"expected numeric data (bool, int or float), got {type(data).__name__} of dtype {array.dtype}")
+    if dtype is not None:
+        array = array.astype(dtype, copy=False)
+    return array
+
+
+def check_differentiable(dtype: np.dtype) -> None:
+    """Raise TypeError unless ``dtype`` is floating point (only those can carry gradients)."""
+    if np.dtype(dtype).kind != "f":
+        raise TypeError(f"only floating-point tensors can require gradients, got dtype {np.dtype(dtype)}")

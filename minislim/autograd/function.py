@@ -1,0 +1,89 @@
+"""``Function``: one differentiable operation, forward and backward side by side.
+
+A subclass implements two methods on plain ndarrays:
+
+* ``forward(*arrays) -> ndarray`` computes the output and calls
+  ``self.save_for_backward(...)`` with whatever the backward pass will need;
+* ``backward(grad_output) -> tuple`` returns one gradient per input (or ``None`` for an
+  input that needs none), each shaped like the *broadcast* result is fine: the engine sums
+  it back to the input's own shape (see :func:`minislim.kernels.reduce.sum_to`).
+
+Non-tensor arguments (an axis, a stride) go to the constructor. An instance is called on
+tensors, once: ``Square()(x)``. The call records the instance as the output's
+``creator``, which is how the engine finds its way back through the graph.
+
+>>> import numpy as np
+>>> from minislim.autograd import Function, Tensor
+>>> class Square(Function):
+...     def forward(self, x):
+...         self.save_for_backward(x)
+...         return x * x
+...     def backward(self, grad_output):
+...         (x,) = self.saved_arrays
+...         return (2 * x * grad_output,)
+>>> x = Tensor([3.0], requires_grad=True)
+>>> Square()(x).backward(np.ones(1, dtype=np.float32))
+>>> x.grad.tolist()
+[6.0]
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from minislim.autograd.grad_mode import _GradMode
+from minislim.autograd.tensor import Tensor
+
+
+class Function:
+    """Base class of every differentiable op (see the module docstring)."""
+
+    #: inputs as Tensors, in call order (set by ``__call__``)
+    inputs: tuple = ()
+    #: one bool per input: does the engine want a gradient for it?
+    needs_input_grad: tuple = ()
+    saved_arrays: tuple = ()
+    #: set by the engine once the saved arrays were released after a backward pass
+    released: bool = False
+
+    def forward(self, *arrays: np.ndarray) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__}.forward is not written")
+
+    def backward(self, grad_output: np.ndarray) -> tuple:
+        raise NotImplementedError(f"{type(self).__name__}.backward is not written")
+
+    def save_for_backward(self, *arrays) -> None:
+        """Keep arrays for the backward pass (released after it unless ``retain_graph``)."""
+        self.saved_arrays = arrays
+
+    def release(self) -> None:
+        """Drop the saved arrays; a later backward through this node raises RuntimeError."""
+        self.saved_arrays = ()
+        self.released = True
+
+    def __call__(self, *inputs) -> Tensor:
+        tensors = tuple(_as_input(x, inputs) for x in inputs)
+        output = self.forward(*[t.data for t in tensors])
+        if not isinstance(output, np.ndarray):
+            output = np.asarray(output)
+        if _GradMode.enabled and any(t.requires_grad for t in tensors):
+            self.inputs = tensors
+            self.needs_input_grad = tuple(t.requires_grad for t in tensors)
+            return Tensor._from_op(output, self)
+        self.saved_arrays = ()  # nothing will ever read them
+        return Tensor._from_op(output, None)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
+
+
+def _as_input(value, all_inputs) -> Tensor:
+    """Wrap a non-Tensor input; a Python scalar takes the dtype of the tensors beside it."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, numbers.Number) and not isinstance(value, (bool, np.bool_)):
+        for other in all_inputs:
+            if isinstance(other, Tensor) and other.data.dtype.kind == "f":
+                return Tensor(np.asarray(value, dtype=other.data.dtype))
+    return Tensor(value)

@@ -1,0 +1,196 @@
+"""Arithmetic with broadcasting: add, subtract, multiply, divide, negative, power, matmul.
+
+Each backward returns the gradient for the *broadcast* shape; the engine sums it back to
+each input's own shape, so none of these ops deals with broadcasting itself.
+
+>>> import minislim as slim
+>>> a = slim.tensor([[1.0], [2.0]], requires_grad=True)   # (2, 1)
+>>> b = slim.tensor([10.0, 20.0, 30.0], requires_grad=True)  # (3,)
+>>> (a * b).sum().backward()
+>>> a.grad.tolist(), b.grad.tolist()
+([[60.0], [60.0]], [3.0, 3.0, 3.0])
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from minislim.autograd.function import Function
+from minislim.ops.registry import broadcastable_pair, random_shape, register
+
+
+def _broadcast(op_name: str, numpy_op, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    try:
+        return numpy_op(a, b)
+    except ValueError:
+        raise ValueError(f"{op_name}: shapes {a.shape} and {b.shape} do not broadcast together") from None
+
+
+class Add(Function):
+    def forward(self, a, b):
+        return _broadcast("add", np.add, a, b)
+
+    def backward(self, grad_output):
+        return grad_output, grad_output
+
+
+class Subtract(Function):
+    def forward(self, a, b):
+        return _broadcast("subtract", np.subtract, a, b)
+
+    def backward(self, grad_output):
+        return grad_output, -grad_output
+
+
+class Multiply(Function):
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return _broadcast("multiply", np.multiply, a, b)
+
+    def backward(self, grad_output):
+        a, b = self.saved_arrays
+        grad_a = grad_output * b if self.needs_input_grad[0] else None
+        grad_b = grad_output * a if self.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+class Divide(Function):
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return _broadcast("divide", np.divide, a, b)
+
+    def backward(self, grad_output):
+        a, b = self.saved_arrays
+        grad_a = grad_output / b
+        grad_b = -grad_a * a / b if self.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+class Negative(Function):
+    def forward(self, x):
+        return -x
+
+    def backward(self, grad_output):
+        return (-grad_output,)
+
+
+class Power(Function):
+    """``x ** p`` for a tensor exponent ``p`` (``x`` must be positive where ``p`` needs a gradient)."""
+
+    def forward(self, x, p):
+        y = _broadcast("power", np.power, x, p)
+        self.save_for_backward(x, p, y)
+        return y
+
+    def backward(self, grad_output):
+        x, p, y = self.saved_arrays
+        grad_x = grad_output * p * np.power(x, p - 1) if self.needs_input_grad[0] else None
+        grad_p = grad_output * y * np.log(x) if self.needs_input_grad[1] else None
+        return grad_x, grad_p
+
+
+class MatMul(Function):
+    """Matrix product ``a @ b`` with NumPy's rules: 1-D operands, batched leading axes."""
+
+    def forward(self, a, b):
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError(f"matmul: operands must have at least one axis, got shapes {a.shape} and {b.shape}")
+        try:
+            out = np.matmul(a, b)
+        except ValueError:
+            raise ValueError(f"matmul: shapes {a.shape} and {b.shape} are not aligned: "
+                             f"{a.shape[-1]} (last axis of the first) != "
+                             f"{b.shape[-2] if b.ndim > 1 else b.shape[0]} (first matrix axis of the second)") from None
+        self.save_for_backward(a, b)
+        return out
+
+    def backward(self, grad_output):
+        a, b = self.saved_arrays
+        # Treat 1-D operands as matrices (row vector a, column vector b), as matmul does.
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        g = grad_output
+        if a.ndim == 1:
+            g = np.expand_dims(g, -2)
+        if b.ndim == 1:
+            g = np.expand_dims(g, -1)
+        grad_a = grad_b = None
+        if self.needs_input_grad[0]:
+            grad_a = np.matmul(g, np.swapaxes(b2, -1, -2))
+            grad_a = grad_a.reshape(grad_a.shape[:-2] + (grad_a.shape[-1],)) if a.ndim == 1 else grad_a
+        if self.needs_input_grad[1]:
+            grad_b = np.matmul(np.swapaxes(a2, -1, -2), g)
+            grad_b = grad_b.reshape(grad_b.shape[:-1]) if b.ndim == 1 else grad_b
+        return grad_a, grad_b
+
+
+def add(a, b):
+    """``a + b`` with broadcasting."""
+    return Add()(a, b)
+
+
+def subtract(a, b):
+    """``a - b`` with broadcasting."""
+    return Subtract()(a, b)
+
+
+def multiply(a, b):
+    """``a * b`` with broadcasting."""
+    return Multiply()(a, b)
+
+
+def divide(a, b):
+    """``a / b`` with broadcasting."""
+    return Divide()(a, b)
+
+
+def negative(x):
+    """``-x``."""
+    return Negative()(x)
+
+
+def power(x, p):
+    """``x ** p`` with broadcasting; ``p`` may be a number or a tensor."""
+    return Power()(x, p)
+
+
+def matmul(a, b):
+    """``a @ b``: matrix product, batched over leading axes (``[..., M, K] @ [..., K, N]``)."""
+    return MatMul()(a, b)
+
+
+# --- the op table -------------------------------------------------------------------------
+
+def _pair(rng):
+    shape_a, shape_b = broadcastable_pair(rng)
+    return [rng.standard_normal(shape_a), rng.standard_normal(shape_b)]
+
+
+def _pair_nonzero_divisor(rng):
+    a, b = _pair(rng)
+    return [a, np.sign(b + 1e-12) * (np.abs(b) + 0.5)]
+
+
+def _matmul_inputs(rng):
+    m, k, n = (int(v) for v in rng.integers(1, 5, size=3))
+    batch = random_shape(rng, 0, 2, 3)
+    kind = int(rng.integers(0, 4))
+    if kind == 0:  # plain matrices
+        return [rng.standard_normal((m, k)), rng.standard_normal((k, n))]
+    if kind == 1:  # batched, with the second operand broadcast over the batch
+        return [rng.standard_normal(batch + (m, k)), rng.standard_normal((k, n))]
+    if kind == 2:  # vector @ matrix
+        return [rng.standard_normal(k), rng.standard_normal(batch + (k, n))]
+    return [rng.standard_normal(batch + (m, k)), rng.standard_normal(k)]  # matrix @ vector
+
+
+register("add", add, _pair)
+register("subtract", subtract, _pair)
+register("multiply", multiply, _pair)
+register("divide", divide, _pair_nonzero_divisor, domain="divisor at least 0.5 away from 0")
+register("negative", negative, lambda rng: [rng.standard_normal(random_shape(rng))])
+register("power", power,
+         lambda rng: [rng.uniform(0.5, 2.0, random_shape(rng, 1)), rng.uniform(-2, 2, (1,))],
+         domain="positive base (the gradient of the exponent needs log(x))")
+register("power_scalar_exponent", lambda x: power(x, 3.0),
+         lambda rng: [rng.standard_normal(random_shape(rng))])
+register("matmul", matmul, _matmul_inputs)

@@ -1,0 +1,24 @@
+"""Shared fixtures: every test starts from fresh global state and a seeded Generator."""
+import numpy as np
+import pytest
+
+from minislim.autograd.grad_mode import reset_grad_mode
+
+
+def reset_global_state() -> None:
+    """Reset everything minislim keeps globally (one place, so no test sees leftovers)."""
+    reset_grad_mode()
+    # --- framework resets (default graph, arg_scope stack) go here ---
+
+
+@pytest.fixture(autouse=True)
+def _fresh_global_state():
+    reset_global_state()
+    yield
+    reset_global_state()
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    """A seeded generator; tests never use NumPy's global RNG."""
+    return np.random.default_rng(1234)
