@@ -1,9 +1,22 @@
 """``slim.nn``: the functional ops (the analogue of ``tf.nn``).
 
 >>> import minislim as slim
->>> slim.nn.add(slim.tensor([1.0]), slim.tensor([2.0])).data.tolist()
-[3.0]
+>>> slim.nn.relu(slim.tensor([-1.0, 2.0])).data.tolist()
+[0.0, 2.0]
 """
+from minislim.ops.activations import elu, leaky_relu, relu, relu6, sigmoid, softplus, tanh
 from minislim.ops.arithmetic import add, divide, matmul, multiply, negative, power, subtract
+from minislim.ops.dropout import dropout
+from minislim.ops.math_ops import abs, clip, exp, log, maximum, minimum, sqrt, where
+from minislim.ops.normalize import batch_normalization, l2_normalize
+from minislim.ops.reductions import max, mean, min, sum, var
+from minislim.ops.shape_ops import (broadcast_to, concat, getitem, one_hot, pad, reshape, stack,
+                                    transpose)
+from minislim.ops.softmax import log_softmax, logsumexp, softmax
 
-__all__ = ["add", "subtract", "multiply", "divide", "negative", "power", "matmul"]
+__all__ = ["add", "subtract", "multiply", "divide", "negative", "power", "matmul",
+           "exp", "log", "sqrt", "abs", "maximum", "minimum", "where", "clip",
+           "sum", "mean", "max", "min", "var",
+           "reshape", "transpose", "broadcast_to", "getitem", "concat", "stack", "pad", "one_hot",
+           "relu", "relu6", "elu", "leaky_relu", "sigmoid", "tanh", "softplus",
+           "softmax", "log_softmax", "logsumexp", "dropout", "batch_normalization", "l2_normalize"]

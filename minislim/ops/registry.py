@@ -10,6 +10,7 @@ Each entry holds
 * ``fn``: a function of Tensors returning one Tensor (extra arguments bound in);
 * ``make_inputs(rng)``: returns a list of float64 ndarrays inside the op's domain, with
   shapes drawn from ``rng`` (broadcasting included where the op broadcasts);
+* ``make_kwargs(rng, inputs)``: optional, draws keyword arguments (an axis, keepdims);
 * ``domain``: the constraint the generator respects, in words (e.g. "away from the kink
   at 0", "no ties"): finite differences are meaningless across a kink or a tie.
 """
@@ -29,17 +30,24 @@ class OpSpec:
     domain: str = "any real input"
     #: indices of inputs that are not differentiated (integer labels, index arrays)
     constant_inputs: tuple = ()
+    make_kwargs: Callable | None = None
+
+    def sample(self, rng: np.random.Generator):
+        """Draw ``(inputs, kwargs)`` for one call: ``spec.fn(*inputs, **kwargs)``."""
+        inputs = self.make_inputs(rng)
+        kwargs = self.make_kwargs(rng, inputs) if self.make_kwargs else {}
+        return inputs, kwargs
 
 
 OPS: dict = {}
 
 
 def register(name: str, fn: Callable, make_inputs: Callable, domain: str = "any real input",
-             constant_inputs: tuple = ()) -> None:
+             constant_inputs: tuple = (), make_kwargs: Callable | None = None) -> None:
     """Add an op to the table (a name may be registered once)."""
     if name in OPS:
         raise ValueError(f"op {name!r} is registered twice")
-    OPS[name] = OpSpec(name, fn, make_inputs, domain, tuple(constant_inputs))
+    OPS[name] = OpSpec(name, fn, make_inputs, domain, tuple(constant_inputs), make_kwargs)
 
 
 # --- input generators shared by many entries ------------------------------------------
