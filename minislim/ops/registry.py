@@ -67,7 +67,7 @@ def broadcastable_pair(rng: np.random.Generator) -> tuple:
 
 def away_from(values: np.ndarray, points, margin: float = 0.1) -> np.ndarray:
     """Push values at least ``margin`` away from each kink in ``points``."""
-    values = values.copy()
+    values = np.array(values, dtype=np.float64)  # a copy, also of a 0-d scalar
     for p in points:
         near = np.abs(values - p) < margin
         values[near] = p + np.where(values[near] >= p, margin, -margin) * 2
