@@ -43,7 +43,7 @@ def topological_order(root_function) -> list:
 
 
 def _parents(function):
-    return iter([t.creator for t in function.inputs if t.creator is not None])
+    return iter([t.creator for t in function.inputs if t.creator is not None and t.requires_grad])
 
 
 def backward(root, grad=None, retain_graph: bool = False) -> None:

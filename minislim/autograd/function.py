@@ -40,7 +40,7 @@ class Function:
     """Base class of every differentiable op (see the module docstring)."""
 
     #: inputs as Tensors, in call order (set by ``__call__``)
-    inputs: tuple = ()
+    inputs: list = ()
     #: one bool per input: does the engine want a gradient for it?
     needs_input_grad: tuple = ()
     saved_arrays: tuple = ()
@@ -63,13 +63,14 @@ class Function:
         self.released = True
 
     def __call__(self, *inputs) -> Tensor:
-        tensors = tuple(_as_input(x, inputs) for x in inputs)
+        tensors = [x if isinstance(x, Tensor) else _as_input(x, inputs) for x in inputs]
         output = self.forward(*[t.data for t in tensors])
-        if not isinstance(output, np.ndarray):
+        if type(output) is not np.ndarray:
             output = np.asarray(output)
-        if _GradMode.enabled and any(t.requires_grad for t in tensors):
+        needs_input_grad = tuple([t.requires_grad for t in tensors])
+        if _GradMode.enabled and True in needs_input_grad:
             self.inputs = tensors
-            self.needs_input_grad = tuple(t.requires_grad for t in tensors)
+            self.needs_input_grad = needs_input_grad
             return Tensor._from_op(output, self)
         self.saved_arrays = ()  # nothing will ever read them
         return Tensor._from_op(output, None)
@@ -80,10 +81,8 @@ class Function:
 
 def _as_input(value, all_inputs) -> Tensor:
     """Wrap a non-Tensor input; a Python scalar takes the dtype of the tensors beside it."""
-    if isinstance(value, Tensor):
-        return value
-    if isinstance(value, numbers.Number) and not isinstance(value, (bool, np.bool_)):
+    if type(value) in (float, int) or (isinstance(value, numbers.Number) and not isinstance(value, (bool, np.bool_))):
         for other in all_inputs:
             if isinstance(other, Tensor) and other.data.dtype.kind == "f":
-                return Tensor(np.asarray(value, dtype=other.data.dtype))
+                return Tensor._from_op(np.asarray(value, dtype=other.data.dtype), None)
     return Tensor(value)
