@@ -26,3 +26,6 @@ __all__ = ["__version__", "nn", "testing", "Tensor", "Function", "tensor", "no_g
 # --- learning, checkpoints, evaluation (layer 8) ---
 
 # --- nets, datasets, data (layer 9) ---
+from minislim import data, datasets  # noqa: E402
+
+__all__ += ["data", "datasets"]

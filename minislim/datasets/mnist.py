@@ -1,0 +1,139 @@
+"""MNIST and Fashion-MNIST from IDX files, plain or gzipped.
+
+A data directory holds ``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
+``t10k-images-idx3-ubyte`` and ``t10k-labels-idx1-ubyte`` (each may end in ``.gz``; the
+names with a dot, ``train-images.idx3-ubyte``, are accepted too). An IDX file is a
+big-endian header, ``0x00 0x00 <type> <ndim>`` then one uint32 per dimension, followed by
+the values; both files here hold unsigned bytes (type ``0x08``), images with 3 dimensions
+``[N, rows, cols]`` and labels with 1.
+
+Without a data directory the loader reads :data:`DEFAULT_DIR`
+(``/usr/share/datasets/fashion-mnist``, which Debian's ``dataset-fashion-mnist`` package
+installs) when it exists. Images come back NHWC, ``[N, 28, 28, 1]``, like every image in
+minislim.
+
+>>> import gzip, os, tempfile
+>>> import numpy as np
+>>> folder = tempfile.mkdtemp()
+>>> images = np.arange(2 * 28 * 28, dtype=np.uint32).reshape(2, 28, 28) % 256
+>>> with open(os.path.join(folder, "t10k-images-idx3-ubyte"), "wb") as f:
+...     _ = f.write(bytes([0, 0, 8, 3]) + np.array([2, 28, 28], ">u4").tobytes()
+...                 + images.astype(np.uint8).tobytes())
+>>> with gzip.open(os.path.join(folder, "t10k-labels-idx1-ubyte.gz"), "wb") as f:
+...     _ = f.write(bytes([0, 0, 8, 1]) + np.array([2], ">u4").tobytes() + bytes([7, 2]))
+>>> x, y = load(folder, split="test")
+>>> x.shape, x.dtype, y.tolist()
+((2, 28, 28, 1), dtype('uint8'), [7, 2])
+"""
+from __future__ import annotations
+
+import os
+from typing import Optional, Tuple, Union
+
+import numpy as np
+
+from minislim.datasets.files import DatasetError, check_directory, find_file, read_bytes
+
+DEFAULT_DIR = "/usr/share/datasets/fashion-mnist"
+FASHION_CLASS_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                       "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+SPLITS = {"train": "train", "test": "t10k"}
+UBYTE = 0x08
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+def load(data_dir: Optional[PathLike] = None, split: str = "train",
+         num_examples: Optional[int] = None) -> Tuple[np.ndarray, np.ndarray]:
+    """Load an MNIST-style split as NHWC uint8 images and int64 labels.
+
+    Args:
+        data_dir: a directory with the IDX files; ``None`` reads :data:`DEFAULT_DIR`.
+        split: ``"train"`` (``train-*``) or ``"test"`` (``t10k-*``).
+        num_examples: keep only the first ``num_examples`` examples (``None``: all).
+
+    Returns:
+        ``(images, labels)``: images ``[N, rows, cols, 1]`` uint8 (``[N, 28, 28, 1]`` for
+        MNIST and Fashion-MNIST), labels ``[N]`` int64.
+
+    Raises:
+        DatasetError: a missing directory or file, a bad magic number, dimensions that do
+            not match the file's size, or image and label counts that differ. The message
+            names the file.
+        ValueError: a bad ``split`` or ``num_examples``.
+    """
+    if split not in SPLITS:
+        raise ValueError(f"mnist.load: split must be one of {tuple(SPLITS)}, got {split!r}")
+    if num_examples is not None and (isinstance(num_examples, bool)
+                                     or not isinstance(num_examples, (int, np.integer))
+                                     or num_examples <= 0):
+        raise ValueError(f"mnist.load: num_examples must be a positive int or None, "
+                         f"got {num_examples!r}")
+    if data_dir is None:
+        if not os.path.isdir(DEFAULT_DIR):
+            raise DatasetError(f"mnist: no data_dir given and the default {DEFAULT_DIR} is "
+                               "absent (apt-get install dataset-fashion-mnist provides it)")
+        folder = DEFAULT_DIR
+    else:
+        folder = os.fspath(data_dir)
+        check_directory(folder, "mnist")
+
+    prefix = SPLITS[split]
+    images_path = _find(folder, prefix, "images", 3)
+    labels_path = _find(folder, prefix, "labels", 1)
+    images = read_idx(images_path, ndim=3)
+    labels = read_idx(labels_path, ndim=1)
+    if len(images) != len(labels):
+        raise DatasetError(f"{images_path}: {len(images)} images but {labels_path} holds "
+                           f"{len(labels)} labels")
+    if num_examples is not None:
+        if num_examples > len(labels):
+            raise DatasetError(f"{folder}: asked for {num_examples} {split} examples, "
+                               f"the data holds only {len(labels)}")
+        images, labels = images[:num_examples].copy(), labels[:num_examples]
+    return images[..., None], labels.astype(np.int64)
+
+
+def read_idx(path: PathLike, ndim: Optional[int] = None) -> np.ndarray:
+    """Read an IDX file of unsigned bytes, plain or ``.gz``.
+
+    Args:
+        path: the file.
+        ndim: the number of dimensions expected (``None``: any).
+
+    Returns:
+        A uint8 array shaped as the header says.
+
+    Raises:
+        DatasetError: bad magic number, unexpected dimensions, or a size that does not
+            match the header.
+    """
+    path = os.fspath(path)
+    raw = read_bytes(path)
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
+        raise DatasetError(f"{path}: not an IDX file (bad magic number "
+                           f"{raw[:4].hex() or 'empty'})")
+    if raw[2] != UBYTE:
+        raise DatasetError(f"{path}: IDX value type 0x{raw[2]:02x} is not supported, "
+                           "expected 0x08 (unsigned byte)")
+    found = raw[3]
+    if ndim is not None and found != ndim:
+        raise DatasetError(f"{path}: expected an IDX file with {ndim} dimension(s) "
+                           f"(magic 0x0000080{ndim}), got {found}")
+    header = 4 + 4 * found
+    if len(raw) < header:
+        raise DatasetError(f"{path}: truncated header ({len(raw)} bytes)")
+    shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=found, offset=4))
+    expected = header + int(np.prod(shape, dtype=np.int64))
+    if len(raw) != expected:
+        raise DatasetError(f"{path}: the header says {shape} = {expected} bytes, the file "
+                           f"has {len(raw)} (truncated or corrupt)")
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape).copy()
+
+
+def _find(folder: str, prefix: str, kind: str, ndim: int) -> str:
+    names = [f"{prefix}-{kind}-idx{ndim}-ubyte", f"{prefix}-{kind}.idx{ndim}-ubyte"]
+    path = find_file(folder, names)
+    if path is None:
+        raise DatasetError(f"{folder}: missing {names[0]} (or {names[0]}.gz)")
+    return path

@@ -1,0 +1,97 @@
+"""A restricted unpickler: plain containers, bytes, strings, numbers and NumPy arrays only.
+
+``pickle.load`` runs code: a pickle names a callable (any importable function, such as
+``os.system``) and the arguments to call it with, and the unpickler calls it. The python
+version of CIFAR-10 is distributed as pickles, so it must be read with an unpickler that
+refuses every callable except the few NumPy needs to rebuild an array. Dicts, lists,
+tuples, strings, bytes, numbers, booleans and ``None`` have their own opcodes and never
+go through :meth:`RestrictedUnpickler.find_class`; everything else does, and is refused
+unless it is in :data:`ALLOWED_GLOBALS`.
+
+>>> import io, pickle
+>>> import numpy as np
+>>> blob = pickle.dumps({b"data": np.arange(3, dtype=np.uint8), b"labels": [1, 2]})
+>>> loads(blob)
+{b'data': array([0, 1, 2], dtype=uint8), b'labels': [1, 2]}
+>>> class Evil:
+...     def __reduce__(self):
+...         return (print, ("this never runs",))
+>>> loads(pickle.dumps(Evil()))
+Traceback (most recent call last):
+...
+_pickle.UnpicklingError: refusing to unpickle builtins.print: only plain data and NumPy arrays are allowed
+"""
+from __future__ import annotations
+
+import importlib
+import io
+import pickle
+from typing import Any
+
+# (module, name) pairs a pickle may reference, and where NumPy keeps them today.
+# NumPy 1.x pickles name ``numpy.core.*``; NumPy 2.x renamed the package ``numpy._core``.
+ALLOWED_GLOBALS = {
+    ("numpy", "ndarray"): ("numpy", "ndarray"),
+    ("numpy", "dtype"): ("numpy", "dtype"),
+    ("numpy.core.multiarray", "_reconstruct"): ("multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "_reconstruct"): ("multiarray", "_reconstruct"),
+    ("numpy.core.multiarray", "scalar"): ("multiarray", "scalar"),
+    ("numpy._core.multiarray", "scalar"): ("multiarray", "scalar"),
+    ("numpy.core.numeric", "_frombuffer"): ("numeric", "_frombuffer"),
+    ("numpy._core.numeric", "_frombuffer"): ("numeric", "_frombuffer"),
+    # Python 3 pickles ``bytes`` at protocol < 3 as _codecs.encode(text, "latin1").
+    ("_codecs", "encode"): ("_codecs", "encode"),
+}
+
+
+def _numpy_core(submodule: str):
+    """Import ``numpy._core.<submodule>`` (NumPy 2) or ``numpy.core.<submodule>`` (NumPy 1)."""
+    try:
+        return importlib.import_module(f"numpy._core.{submodule}")
+    except ImportError:
+        return importlib.import_module(f"numpy.core.{submodule}")
+
+
+def _resolve(where: str, name: str):
+    if where == "numpy":
+        return getattr(importlib.import_module("numpy"), name)
+    if where == "_codecs":
+        return getattr(importlib.import_module("_codecs"), name)
+    return getattr(_numpy_core(where), name)
+
+
+class RestrictedUnpickler(pickle.Unpickler):
+    """An unpickler whose ``find_class`` only returns the callables of :data:`ALLOWED_GLOBALS`.
+
+    Strings written by Python 2 are returned as ``bytes`` (``encoding="bytes"``), which is
+    how the official CIFAR-10 python files must be read: their keys are ``b"data"``,
+    ``b"labels"``.
+    """
+
+    def __init__(self, file, *, encoding: str = "bytes"):
+        super().__init__(file, encoding=encoding)
+
+    def find_class(self, module: str, name: str):
+        target = ALLOWED_GLOBALS.get((module, name))
+        if target is None:
+            raise pickle.UnpicklingError(
+                f"refusing to unpickle {module}.{name}: only plain data and NumPy arrays "
+                "are allowed")
+        return _resolve(*target)
+
+    def persistent_load(self, pid):
+        raise pickle.UnpicklingError("refusing to unpickle a persistent id")
+
+
+def load(file) -> Any:
+    """Unpickle one object from an open binary file with :class:`RestrictedUnpickler`.
+
+    Raises:
+        pickle.UnpicklingError: the pickle references anything but plain data and arrays.
+    """
+    return RestrictedUnpickler(file).load()
+
+
+def loads(data: bytes) -> Any:
+    """Unpickle one object from ``data`` with :class:`RestrictedUnpickler`."""
+    return load(io.BytesIO(data))
