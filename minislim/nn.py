@@ -13,6 +13,8 @@ from minislim.ops.reductions import max, mean, min, sum, var
 from minislim.ops.shape_ops import (broadcast_to, concat, getitem, one_hot, pad, reshape, stack,
                                     transpose)
 from minislim.ops.softmax import log_softmax, logsumexp, softmax
+from minislim.ops.conv import bias_add, conv2d, conv2d_transpose
+from minislim.ops.pool import avg_pool2d, global_avg_pool2d, max_pool2d
 
 __all__ = ["add", "subtract", "multiply", "divide", "negative", "power", "matmul",
            "exp", "log", "sqrt", "abs", "maximum", "minimum", "where", "clip",
@@ -20,3 +22,4 @@ __all__ = ["add", "subtract", "multiply", "divide", "negative", "power", "matmul
            "reshape", "transpose", "broadcast_to", "getitem", "concat", "stack", "pad", "one_hot",
            "relu", "relu6", "elu", "leaky_relu", "sigmoid", "tanh", "softplus",
            "softmax", "log_softmax", "logsumexp", "dropout", "batch_normalization", "l2_normalize"]
+__all__ += ["conv2d", "conv2d_transpose", "bias_add", "max_pool2d", "avg_pool2d", "global_avg_pool2d"]

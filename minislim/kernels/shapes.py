@@ -161,7 +161,7 @@ def check_conv_args(inputs_shape: tuple, filters_shape: tuple, stride: tuple, ra
         raise ValueError(f"{scope}: inputs must be [N, H, W, C] (rank 4), got shape {tuple(inputs_shape)}")
     if len(filters_shape) != 4:
         raise ValueError(f"{scope}: filters must be {filters_layout} (rank 4), got shape {tuple(filters_shape)}")
-    in_channels_axis = 3 if filters_layout == "[KH, KW, C, OC]" else 2
+    in_channels_axis = 2 if filters_layout == "[KH, KW, C, OC]" else 3
     if inputs_shape[3] != filters_shape[in_channels_axis]:
         raise ValueError(
             f"{scope}: inputs have {inputs_shape[3]} channels (shape {tuple(inputs_shape)}) but filters "

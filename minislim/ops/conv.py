@@ -1,0 +1,190 @@
+"""Convolution ops: ``conv2d``, ``conv2d_transpose`` and ``bias_add`` (NHWC).
+
+Each op is a :class:`~minislim.autograd.function.Function` whose forward and backward
+call the kernels of :mod:`minislim.kernels.conv`; what is new here is only which arrays
+are kept for the backward pass:
+
+* ``Conv2D`` keeps its im2col columns, so the filters' gradient is one matrix product
+  with no second copy. The columns are *leased* from the kernels' workspace and given back
+  when the engine releases the node after its backward pass, so the next training step
+  reuses the same memory. The inputs' gradient (a transposed convolution) is skipped when
+  the inputs need none, e.g. for the first layer, whose inputs are the images.
+* ``BiasAdd`` computes the bias gradient as ``ones @ grad`` (one BLAS call, about 5x
+  faster than ``grad.sum(axis=0)`` on a ``[N*H*W, C]`` gradient).
+
+>>> import numpy as np
+>>> import minislim as slim
+>>> x = slim.tensor(np.ones((2, 5, 5, 3), np.float32), requires_grad=True)
+>>> filters = slim.tensor(np.ones((3, 3, 3, 8), np.float32), requires_grad=True)
+>>> y = slim.nn.conv2d(x, filters, stride=2)        # SAME: ceil(5 / 2) = 3
+>>> y.shape, y.dtype
+((2, 3, 3, 8), dtype('float32'))
+>>> y.sum().backward()
+>>> x.grad.shape, filters.grad.shape
+((2, 5, 5, 3), (3, 3, 3, 8))
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from minislim.autograd.function import Function
+from minislim.kernels import conv as kernels
+from minislim.kernels.im2col import WORKSPACE
+from minislim.ops.registry import register
+
+
+class Conv2D(Function):
+    """``conv2d(x, filters)``; x ``[N, H, W, C]``, filters ``[KH, KW, C, OC]``."""
+
+    def __init__(self, stride=1, padding="SAME", rate=1):
+        self.stride, self.padding, self.rate = stride, padding, rate
+        self.columns = None  # leased from the workspace until release()
+
+    def forward(self, x, filters):
+        geometry = kernels.conv_geometry(x.shape, filters.shape, self.stride, self.padding, self.rate)
+        self.columns = WORKSPACE.lease(geometry.columns_shape, kernels.compute_dtype(x, filters))
+        self.save_for_backward(x, filters)
+        return kernels.conv2d(x, filters, self.stride, self.padding, self.rate, columns=self.columns)
+
+    def backward(self, grad_output):
+        x, filters = self.saved_arrays
+        grad_x = grad_filters = None
+        if self.needs_input_grad[1]:
+            grad_filters = kernels.conv2d_grad_filter(x, grad_output, filters.shape, self.stride, self.padding,
+                                                      self.rate, columns=self.columns)
+        if self.needs_input_grad[0]:
+            grad_x = kernels.conv2d_grad_input(grad_output, filters, x.shape, self.stride, self.padding, self.rate)
+        return grad_x, grad_filters
+
+    def __call__(self, *inputs):
+        output = super().__call__(*inputs)
+        if output.creator is None:  # no graph was recorded: nobody will need the columns
+            self._give_back_columns()
+        return output
+
+    def release(self):
+        self._give_back_columns()
+        super().release()
+
+    def _give_back_columns(self):
+        if self.columns is not None:
+            WORKSPACE.give_back(self.columns)
+            self.columns = None
+
+
+class Conv2DTranspose(Function):
+    """``conv2d_transpose(inputs, filters)``; inputs ``[N, H, W, C]``, filters ``[KH, KW, OC, C]``.
+
+    Its forward is the inputs' gradient of a convolution; so its backward is a convolution
+    (for ``inputs``) and that convolution's filters' gradient (for ``filters``), both
+    from one set of im2col columns of the output gradient.
+    """
+
+    def __init__(self, output_shape=None, stride=1, padding="SAME"):
+        self.output_shape, self.stride, self.padding = output_shape, stride, padding
+
+    def forward(self, inputs, filters):
+        self.output_shape = kernels.checked_transpose_output_shape(inputs.shape, filters.shape, self.output_shape,
+                                                                   self.stride, self.padding)
+        self.save_for_backward(inputs, filters)
+        return kernels.conv2d_transpose(inputs, filters, self.output_shape, self.stride, self.padding)
+
+    def backward(self, grad_output):
+        inputs, filters = self.saved_arrays
+        geometry = kernels.conv_geometry(grad_output.shape, filters.shape, self.stride, self.padding, 1,
+                                         "conv2d_transpose")
+        columns = WORKSPACE.lease(geometry.columns_shape, kernels.compute_dtype(grad_output, filters))
+        grad_inputs = kernels.conv2d(grad_output, filters, self.stride, self.padding, columns=columns)
+        grad_filters = None
+        if self.needs_input_grad[1]:
+            grad_filters = kernels.conv2d_grad_filter(grad_output, inputs, filters.shape, self.stride, self.padding,
+                                                      columns=columns)
+        WORKSPACE.give_back(columns)
+        return (grad_inputs if self.needs_input_grad[0] else None), grad_filters
+
+
+class BiasAdd(Function):
+    """``x + bias`` with ``bias`` of shape ``[C]`` added along the last axis of ``x``."""
+
+    def forward(self, x, bias):
+        if bias.ndim != 1 or x.ndim < 1 or bias.shape[0] != x.shape[-1]:
+            raise ValueError(f"bias_add: bias must be [C] with C = the last axis of x; got x shape {x.shape} "
+                             f"and bias shape {bias.shape}")
+        return x + bias
+
+    def backward(self, grad_output):
+        grad_bias = None
+        if self.needs_input_grad[1]:
+            rows = np.ascontiguousarray(grad_output).reshape(-1, grad_output.shape[-1])  # [M, C]
+            grad_bias = np.ones(rows.shape[0], rows.dtype) @ rows                        # one BLAS call
+        return grad_output, grad_bias
+
+
+def conv2d(inputs, filters, stride=1, padding="SAME", rate=1):
+    """2-D convolution (cross-correlation), NHWC, as ``tf.nn.conv2d``.
+
+    Args:
+        inputs: ``[N, H, W, C]``.
+        filters: ``[KH, KW, C, OC]``.
+        stride: an int or a pair ``(SH, SW)``.
+        padding: ``"SAME"`` (TF's rule: output ``ceil(H / SH)``, odd padding at the
+            bottom/right), ``"VALID"`` or ``((top, bottom), (left, right))``.
+        rate: dilation, an int or a pair; ``rate > 1`` requires ``stride == 1``.
+
+    Returns:
+        A Tensor ``[N, OH, OW, OC]``.
+
+    Raises:
+        ValueError: inputs not rank 4, a channel mismatch, ``rate > 1`` with ``stride > 1``,
+            a VALID kernel larger than the input, or a non-positive stride or rate.
+    """
+    return Conv2D(stride, padding, rate)(inputs, filters)
+
+
+def conv2d_transpose(inputs, filters, output_shape=None, stride=1, padding="SAME"):
+    """Transposed convolution, as ``tf.nn.conv2d_transpose``: the gradient of ``conv2d`` for its input.
+
+    Args:
+        inputs: ``[N, H, W, C]``.
+        filters: ``[KH, KW, OC, C]`` (TF's order: output channels before input channels).
+        output_shape: ``[N, OH, OW, OC]`` or ``(OH, OW)``; a ``conv2d`` with the same
+            ``filters``, ``stride`` and ``padding`` must map it back to ``inputs``' H and W.
+            Default: ``H * SH`` for SAME, ``H * SH + max(KH - SH, 0)`` for VALID.
+        stride: an int or a pair; padding: as for :func:`conv2d`.
+
+    Returns:
+        A Tensor ``[N, OH, OW, OC]``.
+    """
+    return Conv2DTranspose(output_shape, stride, padding)(inputs, filters)
+
+
+def bias_add(x, bias):
+    """Add ``bias`` ``[C]`` along the last axis of ``x`` ``[..., C]``, as ``tf.nn.bias_add``."""
+    return BiasAdd()(x, bias)
+
+
+# --- the op table -------------------------------------------------------------------------
+
+def _conv_inputs(rng, kernel=(3, 3), channels=(2, 3)):
+    n, h, w = int(rng.integers(1, 3)), int(rng.integers(3, 7)), int(rng.integers(3, 7))
+    c, oc = channels
+    return [rng.standard_normal((n, h, w, c)), rng.standard_normal((*kernel, c, oc))]
+
+
+def _transpose_inputs(rng):
+    n, h, w = int(rng.integers(1, 3)), int(rng.integers(2, 4)), int(rng.integers(2, 4))
+    return [rng.standard_normal((n, h, w, 3)), rng.standard_normal((3, 2, 2, 3))]
+
+
+register("nn.conv2d", conv2d, _conv_inputs)
+register("nn.conv2d_strided_valid", lambda x, f: conv2d(x, f, stride=(2, 1), padding="VALID"),
+         lambda rng: _conv_inputs(rng, kernel=(2, 3)))
+register("nn.conv2d_dilated", lambda x, f: conv2d(x, f, rate=2),
+         lambda rng: _conv_inputs(rng, kernel=(2, 2)))
+register("nn.conv2d_explicit_padding", lambda x, f: conv2d(x, f, stride=2, padding=((2, 0), (1, 1))),
+         lambda rng: _conv_inputs(rng, kernel=(3, 2)))
+register("nn.conv2d_transpose", lambda x, f: conv2d_transpose(x, f, stride=2), _transpose_inputs)
+register("nn.conv2d_transpose_valid", lambda x, f: conv2d_transpose(x, f, stride=(1, 2), padding="VALID"),
+         _transpose_inputs)
+register("nn.bias_add", bias_add,
+         lambda rng: [rng.standard_normal((int(rng.integers(1, 3)), 3, 4)), rng.standard_normal(4)])
