@@ -7,6 +7,7 @@
 from minislim.ops.activations import elu, leaky_relu, relu, relu6, sigmoid, softplus, tanh
 from minislim.ops.arithmetic import add, divide, matmul, multiply, negative, power, subtract
 from minislim.ops.dropout import dropout
+from minislim.ops.lrn import local_response_normalization, lrn
 from minislim.ops.math_ops import abs, clip, exp, log, maximum, minimum, sqrt, where
 from minislim.ops.normalize import batch_normalization, l2_normalize
 from minislim.ops.reductions import max, mean, min, sum, var
@@ -23,3 +24,4 @@ __all__ = ["add", "subtract", "multiply", "divide", "negative", "power", "matmul
            "relu", "relu6", "elu", "leaky_relu", "sigmoid", "tanh", "softplus",
            "softmax", "log_softmax", "logsumexp", "dropout", "batch_normalization", "l2_normalize"]
 __all__ += ["conv2d", "conv2d_transpose", "bias_add", "max_pool2d", "avg_pool2d", "global_avg_pool2d"]
+__all__ += ["local_response_normalization", "lrn"]
