@@ -6,7 +6,8 @@ version of CIFAR-10 is distributed as pickles, so it must be read with an unpick
 refuses every callable except the few NumPy needs to rebuild an array. Dicts, lists,
 tuples, strings, bytes, numbers, booleans and ``None`` have their own opcodes and never
 go through :meth:`RestrictedUnpickler.find_class`; everything else does, and is refused
-unless it is in :data:`ALLOWED_GLOBALS`.
+unless it is in :data:`ALLOWED_GLOBALS` (NumPy's array builders, and the constructors
+of ``bytes``, ``bytearray``, ``set`` and ``frozenset`` that old protocols call).
 
 >>> import io, pickle
 >>> import numpy as np
@@ -39,9 +40,29 @@ ALLOWED_GLOBALS = {
     ("numpy._core.multiarray", "scalar"): ("multiarray", "scalar"),
     ("numpy.core.numeric", "_frombuffer"): ("numeric", "_frombuffer"),
     ("numpy._core.numeric", "_frombuffer"): ("numeric", "_frombuffer"),
-    # Python 3 pickles ``bytes`` at protocol < 3 as _codecs.encode(text, "latin1").
+    # Python 3 pickles ``bytes`` at protocol < 3 as _codecs.encode(text, "latin1"),
+    # and an empty ``bytes`` as bytes() (named __builtin__.bytes at protocol 2).
     ("_codecs", "encode"): ("_codecs", "encode"),
+    ("__builtin__", "bytes"): ("safe", "bytes"),
+    ("builtins", "bytes"): ("safe", "bytes"),
+    # Containers that protocols < 4 (or < 5) rebuild by calling their type.
+    ("__builtin__", "bytearray"): ("safe", "bytearray"),
+    ("builtins", "bytearray"): ("safe", "bytearray"),
+    ("__builtin__", "set"): ("builtins", "set"),
+    ("builtins", "set"): ("builtins", "set"),
+    ("__builtin__", "frozenset"): ("builtins", "frozenset"),
+    ("builtins", "frozenset"): ("builtins", "frozenset"),
 }
+
+
+def _from_data(kind):
+    """``kind(...)`` for data only: ``bytes(10**12)`` (a size, not data) is refused."""
+    def build(*args):
+        if args and not isinstance(args[0], (bytes, bytearray, str, list, tuple)):
+            raise pickle.UnpicklingError(
+                f"refusing {kind.__name__}() of a {type(args[0]).__name__}")
+        return kind(*args)
+    return build
 
 
 def _numpy_core(submodule: str):
@@ -55,8 +76,10 @@ def _numpy_core(submodule: str):
 def _resolve(where: str, name: str):
     if where == "numpy":
         return getattr(importlib.import_module("numpy"), name)
-    if where == "_codecs":
-        return getattr(importlib.import_module("_codecs"), name)
+    if where == "safe":
+        return _from_data(bytes if name == "bytes" else bytearray)
+    if where in ("_codecs", "builtins"):
+        return getattr(importlib.import_module(where), name)
     return getattr(_numpy_core(where), name)
 
 
