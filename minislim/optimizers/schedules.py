@@ -1,0 +1,136 @@
+"""Learning-rate schedules: callables that map the global step to a learning rate.
+
+An optimizer accepts either a number or one of these as its ``learning_rate`` and calls it
+with the current global step before each update (TF evaluates its decay ops the same way:
+with the value of ``global_step`` *before* the step increments it).
+
+>>> lr = exponential_decay(0.1, decay_steps=10, decay_rate=0.5, staircase=True)
+>>> [lr(0), lr(9), lr(10), lr(25)]
+[0.1, 0.1, 0.05, 0.025]
+>>> piecewise_constant([100, 200], [1.0, 0.5, 0.1])(150)
+0.5
+>>> round(cosine_decay(1.0, decay_steps=100)(50), 6)
+0.5
+"""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+
+def _check_step(schedule: str, step) -> int:
+    try:
+        value = int(step)
+    except (TypeError, ValueError):
+        raise TypeError(f"{schedule}: the global step must be an integer, got {step!r}") from None
+    if value < 0 or value != step:
+        raise ValueError(f"{schedule}: the global step must be a non-negative integer, got {step!r}")
+    return value
+
+
+class ExponentialDecay:
+    """``learning_rate * decay_rate ** (step / decay_steps)`` (TF's ``exponential_decay``).
+
+    With ``staircase=True`` the exponent is rounded down, so the rate drops in steps
+    every ``decay_steps``.
+    """
+
+    def __init__(self, learning_rate: float, decay_steps: int, decay_rate: float,
+                 staircase: bool = False):
+        if decay_steps <= 0:
+            raise ValueError(f"exponential_decay: decay_steps must be positive, got {decay_steps}")
+        self.learning_rate = float(learning_rate)
+        self.decay_steps = int(decay_steps)
+        self.decay_rate = float(decay_rate)
+        self.staircase = bool(staircase)
+
+    def __call__(self, step) -> float:
+        step = _check_step("exponential_decay", step)
+        exponent = step / self.decay_steps
+        if self.staircase:
+            exponent = math.floor(exponent)
+        return self.learning_rate * self.decay_rate ** exponent
+
+    def __repr__(self) -> str:
+        return (f"exponential_decay({self.learning_rate}, decay_steps={self.decay_steps}, "
+                f"decay_rate={self.decay_rate}, staircase={self.staircase})")
+
+
+class PiecewiseConstant:
+    """``values[i]`` on the i-th interval cut by ``boundaries`` (TF's ``piecewise_constant``).
+
+    ``values[0]`` for ``step <= boundaries[0]``, ``values[1]`` for ``boundaries[0] < step <=
+    boundaries[1]``, ..., ``values[-1]`` for ``step > boundaries[-1]``.
+    """
+
+    def __init__(self, boundaries: Sequence[int], values: Sequence[float]):
+        boundaries, values = list(boundaries), [float(v) for v in values]
+        if len(values) != len(boundaries) + 1:
+            raise ValueError(f"piecewise_constant: needs one more value than boundaries, got "
+                             f"{len(boundaries)} boundaries and {len(values)} values")
+        if any(later <= earlier for earlier, later in zip(boundaries, boundaries[1:])):
+            raise ValueError(f"piecewise_constant: boundaries must increase strictly, got {boundaries}")
+        self.boundaries, self.values = boundaries, values
+
+    def __call__(self, step) -> float:
+        step = _check_step("piecewise_constant", step)
+        for boundary, value in zip(self.boundaries, self.values):
+            if step <= boundary:
+                return value
+        return self.values[-1]
+
+    def __repr__(self) -> str:
+        return f"piecewise_constant({self.boundaries}, {self.values})"
+
+
+class CosineDecay:
+    """Optional linear warm-up, then half a cosine from ``learning_rate`` down to
+    ``alpha * learning_rate`` over ``decay_steps`` steps (TF's ``cosine_decay``).
+
+    During the first ``warmup_steps`` steps the rate rises linearly from
+    ``warmup_learning_rate`` to ``learning_rate``; the cosine then starts at step
+    ``warmup_steps`` and ``decay_steps`` counts from there (as in Keras' ``CosineDecay``).
+    After the decay the rate stays at ``alpha * learning_rate``.
+    """
+
+    def __init__(self, learning_rate: float, decay_steps: int, alpha: float = 0.0,
+                 warmup_steps: int = 0, warmup_learning_rate: float = 0.0):
+        if decay_steps <= 0:
+            raise ValueError(f"cosine_decay: decay_steps must be positive, got {decay_steps}")
+        if warmup_steps < 0:
+            raise ValueError(f"cosine_decay: warmup_steps must be >= 0, got {warmup_steps}")
+        self.learning_rate = float(learning_rate)
+        self.decay_steps = int(decay_steps)
+        self.alpha = float(alpha)
+        self.warmup_steps = int(warmup_steps)
+        self.warmup_learning_rate = float(warmup_learning_rate)
+
+    def __call__(self, step) -> float:
+        step = _check_step("cosine_decay", step)
+        if step < self.warmup_steps:
+            fraction = step / self.warmup_steps
+            return self.warmup_learning_rate + (self.learning_rate - self.warmup_learning_rate) * fraction
+        progress = min(step - self.warmup_steps, self.decay_steps) / self.decay_steps
+        cosine = 0.5 * (1.0 + math.cos(math.pi * progress))
+        return self.learning_rate * ((1.0 - self.alpha) * cosine + self.alpha)
+
+    def __repr__(self) -> str:
+        return (f"cosine_decay({self.learning_rate}, decay_steps={self.decay_steps}, alpha={self.alpha}, "
+                f"warmup_steps={self.warmup_steps}, warmup_learning_rate={self.warmup_learning_rate})")
+
+
+def exponential_decay(learning_rate: float, decay_steps: int, decay_rate: float,
+                      staircase: bool = False) -> ExponentialDecay:
+    """Exponentially decaying rate; see :class:`ExponentialDecay`."""
+    return ExponentialDecay(learning_rate, decay_steps, decay_rate, staircase)
+
+
+def piecewise_constant(boundaries: Sequence[int], values: Sequence[float]) -> PiecewiseConstant:
+    """Piecewise constant rate; see :class:`PiecewiseConstant`."""
+    return PiecewiseConstant(boundaries, values)
+
+
+def cosine_decay(learning_rate: float, decay_steps: int, alpha: float = 0.0, warmup_steps: int = 0,
+                 warmup_learning_rate: float = 0.0) -> CosineDecay:
+    """Cosine decay with optional linear warm-up; see :class:`CosineDecay`."""
+    return CosineDecay(learning_rate, decay_steps, alpha, warmup_steps, warmup_learning_rate)
