@@ -16,6 +16,56 @@ __all__ = ["__version__", "nn", "testing", "Tensor", "Function", "tensor", "no_g
 
 # --- framework (layer 4): graph, variables, scopes, arg_scope, initializers, regularizers ---
 # (block owned by the framework work; add imports and extend __all__ here)
+from minislim import framework  # noqa: E402
+from minislim.framework import utils  # noqa: E402
+from minislim.framework.arg_scope import (add_arg_scope, arg_scope, arg_scope_func_key,  # noqa: E402
+                                          arg_scoped_arguments, current_arg_scope,
+                                          explain_arg_scope, has_arg_scope)
+from minislim.framework.collections import (GraphKeys, add_to_collection,  # noqa: E402
+                                            add_to_collections, clear_collection, get_collection,
+                                            get_collection_ref)
+from minislim.framework.graph import (Graph, get_default_graph, get_rng, get_rng_state,  # noqa: E402
+                                      reset_default_graph, set_random_seed, set_rng_state)
+from minislim.framework.initializers import (constant_initializer, ones_initializer,  # noqa: E402
+                                             random_normal_initializer,
+                                             random_uniform_initializer,
+                                             truncated_normal_initializer,
+                                             variance_scaling_initializer, xavier_initializer,
+                                             xavier_initializer_conv2d, zeros_initializer)
+from minislim.framework.regularizers import (l1_l2_regularizer, l1_regularizer,  # noqa: E402
+                                             l2_regularizer, sum_regularizer)
+from minislim.framework.scopes import (AUTO_REUSE, VariableScope, get_variable_scope,  # noqa: E402
+                                       variable_scope)
+from minislim.framework.template import Template, make_template  # noqa: E402
+from minislim.framework.variables import (Variable, add_model_variable,  # noqa: E402
+                                          create_global_step, get_global_step,
+                                          get_local_variables, get_model_variables,
+                                          get_or_create_global_step, get_trainable_variables,
+                                          get_unique_variable, get_variables,
+                                          get_variables_by_name, get_variables_by_suffix,
+                                          get_variables_to_restore, local_variable,
+                                          model_variable, variable)
+
+__all__ += [
+    "framework", "utils",
+    "Graph", "get_default_graph", "reset_default_graph", "set_random_seed", "get_rng",
+    "get_rng_state", "set_rng_state",
+    "GraphKeys", "add_to_collection", "add_to_collections", "get_collection", "get_collection_ref",
+    "clear_collection",
+    "variable_scope", "VariableScope", "get_variable_scope", "AUTO_REUSE",
+    "Variable", "variable", "model_variable", "add_model_variable", "local_variable",
+    "get_variables", "get_model_variables", "get_trainable_variables", "get_local_variables",
+    "get_variables_by_name", "get_variables_by_suffix", "get_unique_variable",
+    "get_variables_to_restore", "create_global_step", "get_global_step",
+    "get_or_create_global_step",
+    "make_template", "Template",
+    "arg_scope", "add_arg_scope", "current_arg_scope", "arg_scoped_arguments", "has_arg_scope",
+    "arg_scope_func_key", "explain_arg_scope",
+    "zeros_initializer", "ones_initializer", "constant_initializer", "random_normal_initializer",
+    "truncated_normal_initializer", "random_uniform_initializer", "variance_scaling_initializer",
+    "xavier_initializer", "xavier_initializer_conv2d",
+    "l1_regularizer", "l2_regularizer", "l1_l2_regularizer", "sum_regularizer",
+]
 
 # --- layers (layer 5) ---
 

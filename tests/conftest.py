@@ -9,6 +9,8 @@ def reset_global_state() -> None:
     """Reset everything minislim keeps globally (one place, so no test sees leftovers)."""
     reset_grad_mode()
     # --- framework resets (default graph, arg_scope stack) go here ---
+    import minislim.framework
+    minislim.framework.reset_global_state()  # graphs, arg_scope stack, slim.nn's generator
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,155 @@
+"""Graph: the default graph, collections, dtype and the seeded random streams."""
+import json
+
+import numpy as np
+import pytest
+
+import minislim as slim
+from minislim.framework.graph import Deferred
+
+
+def test_there_is_always_a_default_graph_and_as_default_nests():
+    outer = slim.get_default_graph()
+    g1, g2 = slim.Graph(), slim.Graph()
+    with g1.as_default():
+        assert slim.get_default_graph() is g1
+        with g2.as_default():
+            assert slim.get_default_graph() is g2
+        assert slim.get_default_graph() is g1
+    assert slim.get_default_graph() is outer
+
+
+def test_as_default_is_restored_when_the_block_raises():
+    outer = slim.get_default_graph()
+    with pytest.raises(KeyError):
+        with slim.Graph().as_default():
+            raise KeyError("boom")
+    assert slim.get_default_graph() is outer
+
+
+def test_reset_default_graph_forgets_variables():
+    slim.variable("v", shape=[2])
+    old = slim.get_default_graph()
+    slim.reset_default_graph()
+    assert slim.get_default_graph() is not old
+    assert slim.get_variables() == []
+    slim.variable("v", shape=[2])  # the name is free again
+
+
+def test_reset_default_graph_inside_a_nested_graph_is_refused():
+    with slim.Graph().as_default():
+        with pytest.raises(RuntimeError, match="as_default"):
+            slim.reset_default_graph()
+
+
+def test_variables_take_the_graph_dtype_unless_told_otherwise():
+    with slim.Graph(dtype="float64").as_default():
+        assert slim.variable("a", shape=[2]).dtype == np.float64
+        assert slim.variable("b", shape=[2], dtype="float32").dtype == np.float32
+    assert slim.variable("c", shape=[2]).dtype == np.float32
+
+
+def test_graph_dtype_must_be_floating():
+    with pytest.raises(TypeError, match="floating"):
+        slim.Graph(dtype="int32")
+
+
+def test_collections_append_in_order_and_filter_by_scope_prefix():
+    class Named:
+        def __init__(self, name):
+            self.name = name
+    a, b, c = Named("net/fc1"), Named("net/fc2"), Named("other/fc1")
+    for item in (a, b, c):
+        slim.add_to_collection("things", item)
+    assert slim.get_collection("things") == [a, b, c]
+    assert slim.get_collection("things", scope="net/") == [a, b]
+    slim.get_collection("things").append("not stored")  # a copy is returned
+    assert len(slim.get_collection("things")) == 3
+    slim.clear_collection("things")
+    assert slim.get_collection("things") == []
+
+
+def test_add_to_collections_adds_once_per_name():
+    slim.add_to_collections(["x", "y", "x"], 1)
+    assert slim.get_collection("x") == [1] and slim.get_collection("y") == [1]
+
+
+def test_a_collection_name_must_be_a_string():
+    with pytest.raises(TypeError, match="collection name"):
+        slim.add_to_collection(3, "value")
+
+
+def test_deferred_items_are_computed_when_read_and_none_is_skipped():
+    calls = []
+
+    class Counter(Deferred):
+        name = "counter"
+
+        def evaluate(self):
+            calls.append(1)
+            return len(calls) if len(calls) < 3 else None
+
+    slim.add_to_collection("lazy", Counter())
+    assert slim.get_collection("lazy") == [1]
+    assert slim.get_collection("lazy") == [2]
+    assert slim.get_collection("lazy") == []
+
+
+def test_rng_returns_the_same_generator_for_a_stream():
+    g = slim.Graph()
+    assert g.rng("dropout") is g.rng("dropout")
+    assert g.rng("dropout") is not g.rng("initializers")
+
+
+def test_streams_are_independent_of_each_other():
+    g1, g2 = slim.Graph(), slim.Graph()
+    g1.rng("dropout").random(100)  # drawing dropout masks...
+    # ...does not move the initializer stream
+    assert g1.rng("initializers").random() == g2.rng("initializers").random()
+    assert g1.rng("a").random() != g1.rng("b").random()
+
+
+def test_set_random_seed_reseeds_generators_in_place():
+    g = slim.Graph()
+    kept = g.rng("data")
+    g.set_random_seed(5)
+    first = kept.random(3)
+    g.set_random_seed(5)
+    assert np.array_equal(kept.random(3), first)
+    g.set_random_seed(6)
+    assert not np.array_equal(kept.random(3), first)
+    assert g.seed == 6
+
+
+def test_the_seed_must_be_a_non_negative_int():
+    for bad in (-1, 1.5, "3", True):
+        with pytest.raises(TypeError, match="seed"):
+            slim.Graph().set_random_seed(bad)
+
+
+def test_module_set_random_seed_also_seeds_the_nn_generator():
+    slim.set_random_seed(3)
+    x = slim.tensor(np.ones(50))
+    a = slim.nn.dropout(x, 0.5).data
+    init = slim.truncated_normal_initializer()([4])
+    slim.set_random_seed(3)
+    assert np.array_equal(slim.nn.dropout(x, 0.5).data, a)
+    assert np.array_equal(slim.truncated_normal_initializer()([4]), init)
+
+
+def test_rng_state_round_trips_through_json():
+    slim.get_rng("data").random(5)
+    state = json.loads(json.dumps(slim.get_rng_state()))
+    expected = (slim.get_rng("data").random(4), slim.get_rng("other").random(2))
+    slim.set_random_seed(99)
+    slim.set_rng_state(state)
+    assert np.array_equal(slim.get_rng("data").random(4), expected[0])
+    assert np.array_equal(slim.get_rng("other").random(2), expected[1])
+
+
+def test_a_new_graph_is_reproducible_by_default():
+    values = []
+    for _ in range(2):
+        with slim.Graph().as_default():
+            values.append(slim.variable("w", shape=[3, 3]).data.copy())
+    assert np.array_equal(values[0], values[1])
