@@ -1,0 +1,296 @@
+"""The exercises: ops and layers whose backward pass is left to the student.
+
+Each :class:`Exercise` gives the task in words, a skeleton (a ``Function`` subclass whose
+forward is written and whose backward raises ``NotImplementedError``), a NumPy reference
+forward, an input generator (float64, away from kinks and ties) and a hint that the
+checker shows when a gradient is wrong. Solutions live outside the package, in
+``notebooks/solutions/<name>.py``.
+
+>>> from minislim import exercises
+>>> exercises.names()
+['sigmoid', 'softmax', 'matmul', 'mse', 'dense', 'max_pool_2x2']
+>>> Sigmoid = exercises.get("sigmoid").skeleton_class()
+>>> exercises.check(Sigmoid, "sigmoid", verbose=False).codes
+['backward_not_written']
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+
+@dataclass
+class Exercise:
+    """One exercise: what to write, and what the checker compares it with.
+
+    Attributes:
+        name: the key for :func:`get` and :func:`~minislim.exercises.check`.
+        title: one line.
+        task: what the backward must compute, in words and formulas.
+        class_name: the class the skeleton defines (and the solution file too).
+        skeleton: Python source of the ``Function`` subclass to complete; it expects
+            ``np`` (NumPy) and ``slim`` (minislim) to be imported.
+        input_names: the names of ``forward``'s inputs, in order.
+        reference: NumPy function of float64 inputs giving the true forward output.
+        make_inputs: ``rng -> list of float64 arrays`` inside the op's domain.
+        hint: shown by the checker when a gradient is wrong.
+        domain: the constraint the inputs respect (e.g. "no ties in a window").
+        init_kwargs: constructor arguments for the class, if any.
+    """
+
+    name: str
+    title: str
+    task: str
+    class_name: str
+    skeleton: str
+    input_names: tuple
+    reference: Callable
+    make_inputs: Callable
+    hint: str
+    domain: str = "any real input"
+    init_kwargs: dict = field(default_factory=dict)
+
+    def check(self, student, **kwargs):
+        """``minislim.exercises.check(student, self, **kwargs)``."""
+        from minislim.exercises.checker import check
+        return check(student, self, **kwargs)
+
+    def skeleton_class(self) -> type:
+        """Execute the skeleton and return its (unfinished) class."""
+        import minislim as slim  # the skeleton's own imports, as a student's cell has them
+        namespace = {"np": np, "slim": slim}
+        exec(compile(self.skeleton, f"<skeleton of {self.name}>", "exec"), namespace)
+        return namespace[self.class_name]
+
+    def describe(self) -> str:
+        """The title, the task and the skeleton, ready to print."""
+        return f"{self.title}\n\n{self.task}\n\nStart from:\n\n{self.skeleton}"
+
+    def __str__(self) -> str:
+        return self.describe()
+
+
+EXERCISES: dict = {}
+
+
+def _add(exercise: Exercise) -> None:
+    EXERCISES[exercise.name] = exercise
+
+
+def names() -> list:
+    """The exercise names, easiest first."""
+    return list(EXERCISES)
+
+
+def get(name: str) -> Exercise:
+    """The exercise called ``name``.
+
+    Raises:
+        KeyError: no such exercise (the message lists the names).
+    """
+    try:
+        return EXERCISES[name]
+    except KeyError:
+        raise KeyError(f"no exercise called {name!r}; the exercises are: {', '.join(EXERCISES)}") from None
+
+
+# --- sigmoid ------------------------------------------------------------------------------
+
+def _sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+_add(Exercise(
+    name="sigmoid",
+    title="Sigmoid: an elementwise op",
+    task=("y = sigmoid(x) = 1 / (1 + exp(-x)), elementwise. backward receives grad_output = dL/dy\n"
+          "(the shape of y) and returns a 1-tuple (dL/dx,). The forward saved y: the derivative of\n"
+          "the sigmoid is simplest in terms of its output."),
+    class_name="Sigmoid",
+    skeleton='''\
+class Sigmoid(slim.Function):
+    def forward(self, x):
+        y = 1 / (1 + np.exp(-x))
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, grad_output):
+        (y,) = self.saved_arrays
+        # TODO: return (dL/dx,), using y and grad_output
+        raise NotImplementedError
+''',
+    input_names=("x",),
+    reference=_sigmoid,
+    make_inputs=lambda rng: [rng.standard_normal((3, 4)) * 2],
+    hint="differentiate 1 / (1 + exp(-x)) and write the result with y; then apply the chain rule.",
+))
+
+
+# --- softmax ------------------------------------------------------------------------------
+
+def _softmax(x):
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+_add(Exercise(
+    name="softmax",
+    title="Softmax: every output depends on every input of its row",
+    task=("s = softmax(x) along the last axis: s_i = exp(x_i) / sum_j exp(x_j). Its Jacobian is\n"
+          "ds_i/dx_j = s_i (delta_ij - s_j). backward receives g = dL/ds and returns (dL/dx,) with\n"
+          "dL/dx_j = sum_i g_i ds_i/dx_j, for every row at once (no Python loop needed)."),
+    class_name="Softmax",
+    skeleton='''\
+class Softmax(slim.Function):
+    def forward(self, x):
+        e = np.exp(x - x.max(axis=-1, keepdims=True))
+        s = e / e.sum(axis=-1, keepdims=True)
+        self.save_for_backward(s)
+        return s
+
+    def backward(self, grad_output):
+        (s,) = self.saved_arrays
+        # TODO: return (dL/dx,); the sum over i becomes a sum along the last axis
+        raise NotImplementedError
+''',
+    input_names=("x",),
+    reference=_softmax,
+    make_inputs=lambda rng: [rng.standard_normal((3, 5)) * 2],
+    hint=("expand sum_i g_i s_i (delta_ij - s_j) into two terms; the second needs sum(g * s) "
+          "along the last axis (keepdims=True keeps it broadcastable against s)."),
+))
+
+
+# --- matmul -------------------------------------------------------------------------------
+
+_add(Exercise(
+    name="matmul",
+    title="Matrix product: two inputs",
+    task=("c = a @ b with a [M, K], b [K, N], c [M, N]. backward receives grad_output = dL/dc\n"
+          "[M, N] and returns (dL/da, dL/db): dL/da has a's shape [M, K] and dL/db has b's\n"
+          "shape [K, N]. Each is a matrix product of grad_output with the *other* input;\n"
+          "let the shapes tell you which operand to transpose."),
+    class_name="MatMul",
+    skeleton='''\
+class MatMul(slim.Function):
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return a @ b
+
+    def backward(self, grad_output):
+        a, b = self.saved_arrays
+        # TODO: return (dL/da, dL/db), shaped like a and b
+        raise NotImplementedError
+''',
+    input_names=("a", "b"),
+    reference=lambda a, b: a @ b,
+    make_inputs=lambda rng: [rng.standard_normal((3, 4)), rng.standard_normal((4, 2))],
+    hint=("c_mn = sum_k a_mk b_kn, so dL/da_mk = sum_n g_mn b_kn: a product of grad_output and "
+          "b with one of them transposed; [M, N] x [N, K] is the only way to get [M, K]."),
+))
+
+
+# --- mean squared error ---------------------------------------------------------------------
+
+_add(Exercise(
+    name="mse",
+    title="Mean squared error: a loss with a scalar output",
+    task=("loss = mean((predictions - targets) ** 2) over all elements: a 0-d output.\n"
+          "grad_output is then a 0-d array (the upstream gradient of the scalar; 1.0 when the\n"
+          "loss is the end of the graph, but not always). Return (dL/dpredictions, dL/dtargets)."),
+    class_name="MeanSquaredError",
+    skeleton='''\
+class MeanSquaredError(slim.Function):
+    def forward(self, predictions, targets):
+        diff = predictions - targets
+        self.save_for_backward(diff)
+        return np.mean(diff ** 2)
+
+    def backward(self, grad_output):
+        (diff,) = self.saved_arrays
+        # TODO: return (dL/dpredictions, dL/dtargets)
+        raise NotImplementedError
+''',
+    input_names=("predictions", "targets"),
+    reference=lambda p, t: np.mean((p - t) ** 2),
+    make_inputs=lambda rng: [rng.standard_normal((4, 3)), rng.standard_normal((4, 3))],
+    hint=("the mean divides by the number of elements, the square brings a factor 2, and "
+          "targets enter with a minus sign."),
+))
+
+
+# --- dense layer ----------------------------------------------------------------------------
+
+_add(Exercise(
+    name="dense",
+    title="A dense layer: y = x @ w + b",
+    task=("y = x @ w + b with inputs x [N, IN], weights w [IN, OUT], biases b [OUT]; y is [N, OUT].\n"
+          "Return (dL/dx, dL/dw, dL/db), each with its input's shape. The bias was added to every\n"
+          "row of the batch, so each row contributes to its gradient."),
+    class_name="Dense",
+    skeleton='''\
+class Dense(slim.Function):
+    def forward(self, x, w, b):
+        self.save_for_backward(x, w)
+        return x @ w + b
+
+    def backward(self, grad_output):
+        x, w = self.saved_arrays
+        # TODO: return (dL/dx, dL/dw, dL/db)
+        raise NotImplementedError
+''',
+    input_names=("x", "w", "b"),
+    reference=lambda x, w, b: x @ w + b,
+    make_inputs=lambda rng: [rng.standard_normal((5, 3)), rng.standard_normal((3, 2)),
+                             rng.standard_normal(2)],
+    hint=("x and w are a matrix product (see the matmul exercise); b is broadcast over the N rows, "
+          "so its gradient adds up grad_output over the batch axis."),
+))
+
+
+# --- 2x2 max pooling ------------------------------------------------------------------------
+
+def _max_pool_2x2(x):
+    n, h, w, c = x.shape
+    return x.reshape(n, h // 2, 2, w // 2, 2, c).max(axis=(2, 4))
+
+
+def _distinct_images(rng):
+    """[2, 4, 6, 3] values pairwise at least 0.05 apart, so no window has a tie."""
+    shape = (2, 4, 6, 3)
+    size = int(np.prod(shape))
+    return [(rng.permutation(size) * 0.05 - size * 0.025).reshape(shape)]
+
+
+_add(Exercise(
+    name="max_pool_2x2",
+    title="2x2 max pooling (NHWC, stride 2)",
+    task=("inputs [N, H, W, C] with even H and W; each output [N, H/2, W/2, C] is the maximum of\n"
+          "a 2x2 window. Only the maximum of each window changes the output, so the gradient of\n"
+          "a window goes to its maximum and nowhere else (the inputs here have no ties).\n"
+          "Return (dL/dx,), shaped like x."),
+    class_name="MaxPool2x2",
+    skeleton='''\
+class MaxPool2x2(slim.Function):
+    def forward(self, x):
+        n, h, w, c = x.shape
+        windows = x.reshape(n, h // 2, 2, w // 2, 2, c)   # window (i, j) is windows[:, i, :, j, :, :]
+        y = windows.max(axis=(2, 4))
+        self.save_for_backward(x, y)
+        return y
+
+    def backward(self, grad_output):
+        x, y = self.saved_arrays
+        # TODO: return (dL/dx,): grad_output goes to the maximum of each window
+        raise NotImplementedError
+''',
+    input_names=("x",),
+    reference=_max_pool_2x2,
+    make_inputs=_distinct_images,
+    hint=("compare each window with its maximum (y[:, :, None, :, None, :] broadcasts against the "
+          "6-d windows) to get a mask, multiply by grad_output broadcast the same way, and reshape "
+          "back to x's shape."),
+    domain="values pairwise at least 0.05 apart: no ties inside a window",
+))
