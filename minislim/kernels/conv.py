@@ -145,8 +145,8 @@ def conv2d_grad_filter(x: np.ndarray, grad_output: np.ndarray, filters_shape: tu
 
 
 def conv2d_grad_input(grad_output: np.ndarray, filters: np.ndarray, input_shape: tuple, stride=1,
-                      padding="SAME", rate=1, workspace: Workspace | None = None,
-                      scope: str = "conv2d") -> np.ndarray:
+                      padding="SAME", rate=1, memory: np.ndarray | None = None,
+                      workspace: Workspace | None = None, scope: str = "conv2d") -> np.ndarray:
     """Gradient of :func:`conv2d` with respect to its inputs, as a transposed convolution.
 
     Steps (see the module docstring for why it is right):
@@ -164,6 +164,10 @@ def conv2d_grad_input(grad_output: np.ndarray, filters: np.ndarray, input_shape:
         grad_output: ``[N, OH, OW, OC]``.
         filters: ``[KH, KW, C, OC]``.
         input_shape: the forward inputs' shape ``[N, H, W, C]``.
+        memory: an array whose memory may hold the columns of step 2 (``Conv2D`` passes
+            its forward columns, no longer needed by then). When the columns of the whole
+            batch do not fit in it, steps 2 and 3 run on slices of the batch that do.
+            Default: a workspace buffer for the whole batch.
 
     Returns:
         ``[N, H, W, C]``.
@@ -185,13 +189,22 @@ def conv2d_grad_input(grad_output: np.ndarray, filters: np.ndarray, input_shape:
     to_cols, from_cols = _spread_slices(span_w - 1 - left, geometry.stride[1], geometry.out_hw[1], spread.shape[2])
     spread[:, to_rows, to_cols, :] = grad_output[:, from_rows, from_cols, :]
 
-    # 2. im2col of the spread gradient: stride 1, the forward's dilation
-    columns = workspace.scratch("grad_input_columns", (n, h, w, kh, kw, oc), dtype)
-    np.copyto(columns, windows(spread, (kh, kw), (1, 1), geometry.rate, (h, w)))
+    # the flipped kernel, channels swapped: [KH, KW, OC, C] as a [KH * KW * OC, C] matrix
+    flipped = np.ascontiguousarray(filters[::-1, ::-1].transpose(0, 1, 3, 2), dtype=dtype).reshape(-1, c)
 
-    # 3. the flipped kernel, channels swapped: [KH, KW, OC, C]
-    flipped = np.ascontiguousarray(filters[::-1, ::-1].transpose(0, 1, 3, 2), dtype=dtype)
-    return (columns.reshape(n * h * w, -1) @ flipped.reshape(-1, c)).reshape(n, h, w, c)
+    per_image = h * w * kh * kw * oc  # numbers in one image's columns
+    if memory is None or memory.dtype != dtype or not memory.flags.c_contiguous or memory.size < per_image:
+        memory = workspace.scratch("grad_input_columns", (n * per_image,), dtype)
+    images_per_slice = min(n, memory.size // per_image)
+    grad_inputs = np.empty((n, h, w, c), dtype)
+    for start in range(0, n, images_per_slice):  # one pass unless ``memory`` is too small
+        stop = min(start + images_per_slice, n)
+        # 2. im2col of the spread gradient: stride 1, the forward's dilation
+        columns = memory.reshape(-1)[:(stop - start) * per_image].reshape(stop - start, h, w, kh, kw, oc)
+        np.copyto(columns, windows(spread[start:stop], (kh, kw), (1, 1), geometry.rate, (h, w)))
+        # 3. one matrix product: [images * H * W, KH * KW * OC] @ [KH * KW * OC, C]
+        np.matmul(columns.reshape(-1, kh * kw * oc), flipped, out=grad_inputs[start:stop].reshape(-1, c))
+    return grad_inputs
 
 
 def _spread_slices(offset: int, stride: int, out_size: int, length: int) -> tuple:

@@ -34,15 +34,22 @@ from minislim.ops.registry import register
 
 
 class Conv2D(Function):
-    """``conv2d(x, filters)``; x ``[N, H, W, C]``, filters ``[KH, KW, C, OC]``."""
+    """``conv2d(x, filters)``; x ``[N, H, W, C]``, filters ``[KH, KW, C, OC]``.
+
+    The forward's columns serve twice in the backward pass: first as the filters'
+    gradient's operand, then, no longer needed, as the memory for the columns of the
+    inputs' gradient. A second backward pass (``retain_graph=True``) copies them again.
+    """
 
     def __init__(self, stride=1, padding="SAME", rate=1):
         self.stride, self.padding, self.rate = stride, padding, rate
-        self.columns = None  # leased from the workspace until release()
+        self.columns = None          # leased from the workspace until release()
+        self.columns_intact = False  # do they still hold the forward's im2col?
 
     def forward(self, x, filters):
         geometry = kernels.conv_geometry(x.shape, filters.shape, self.stride, self.padding, self.rate)
         self.columns = WORKSPACE.lease(geometry.columns_shape, kernels.compute_dtype(x, filters))
+        self.columns_intact = True
         self.save_for_backward(x, filters)
         return kernels.conv2d(x, filters, self.stride, self.padding, self.rate, columns=self.columns)
 
@@ -51,9 +58,11 @@ class Conv2D(Function):
         grad_x = grad_filters = None
         if self.needs_input_grad[1]:
             grad_filters = kernels.conv2d_grad_filter(x, grad_output, filters.shape, self.stride, self.padding,
-                                                      self.rate, columns=self.columns)
+                                                      self.rate, columns=self.columns if self.columns_intact else None)
         if self.needs_input_grad[0]:
-            grad_x = kernels.conv2d_grad_input(grad_output, filters, x.shape, self.stride, self.padding, self.rate)
+            grad_x = kernels.conv2d_grad_input(grad_output, filters, x.shape, self.stride, self.padding, self.rate,
+                                               memory=self.columns)
+            self.columns_intact = False
         return grad_x, grad_filters
 
     def __call__(self, *inputs):
@@ -165,26 +174,40 @@ def bias_add(x, bias):
 
 # --- the op table -------------------------------------------------------------------------
 
-def _conv_inputs(rng, kernel=(3, 3), channels=(2, 3)):
-    n, h, w = int(rng.integers(1, 3)), int(rng.integers(3, 7)), int(rng.integers(3, 7))
-    c, oc = channels
-    return [rng.standard_normal((n, h, w, c)), rng.standard_normal((*kernel, c, oc))]
+def _conv_inputs(rng):
+    n, h, w, c, oc = (int(v) for v in rng.integers(1, [3, 7, 7, 4, 4]))
+    kh, kw = (int(v) for v in rng.integers(1, 4, size=2))
+    return [rng.standard_normal((n, h, w, c)), rng.standard_normal((kh, kw, c, oc))]
+
+
+def _conv_kwargs(rng, inputs):
+    """A random stride or rate (never both above 1) and padding that suit the inputs' shapes."""
+    x, filters = inputs
+    if rng.random() < 0.5:
+        stride, rate = tuple(int(v) for v in rng.integers(1, 4, size=2)), 1
+    else:
+        stride, rate = 1, tuple(int(v) for v in rng.integers(1, 3, size=2))
+    choice = int(rng.integers(0, 3))
+    padding = ["SAME", "VALID", tuple(tuple(int(v) for v in rng.integers(0, 3, size=2)) for _ in range(2))][choice]
+    try:
+        kernels.conv_geometry(x.shape, filters.shape, stride, padding, rate)
+    except ValueError:  # the kernel does not fit the unpadded input
+        padding = "SAME"
+    return {"stride": stride, "padding": padding, "rate": rate}
 
 
 def _transpose_inputs(rng):
-    n, h, w = int(rng.integers(1, 3)), int(rng.integers(2, 4)), int(rng.integers(2, 4))
-    return [rng.standard_normal((n, h, w, 3)), rng.standard_normal((3, 2, 2, 3))]
+    n, h, w, c, oc = (int(v) for v in rng.integers(1, [3, 4, 4, 4, 4]))
+    kh, kw = (int(v) for v in rng.integers(1, 4, size=2))
+    return [rng.standard_normal((n, h, w, c)), rng.standard_normal((kh, kw, oc, c))]
 
 
-register("nn.conv2d", conv2d, _conv_inputs)
-register("nn.conv2d_strided_valid", lambda x, f: conv2d(x, f, stride=(2, 1), padding="VALID"),
-         lambda rng: _conv_inputs(rng, kernel=(2, 3)))
-register("nn.conv2d_dilated", lambda x, f: conv2d(x, f, rate=2),
-         lambda rng: _conv_inputs(rng, kernel=(2, 2)))
-register("nn.conv2d_explicit_padding", lambda x, f: conv2d(x, f, stride=2, padding=((2, 0), (1, 1))),
-         lambda rng: _conv_inputs(rng, kernel=(3, 2)))
-register("nn.conv2d_transpose", lambda x, f: conv2d_transpose(x, f, stride=2), _transpose_inputs)
-register("nn.conv2d_transpose_valid", lambda x, f: conv2d_transpose(x, f, stride=(1, 2), padding="VALID"),
-         _transpose_inputs)
+def _transpose_kwargs(rng, inputs):
+    return {"stride": tuple(int(v) for v in rng.integers(1, 3, size=2)),
+            "padding": ["SAME", "VALID"][int(rng.integers(0, 2))]}
+
+
+register("nn.conv2d", conv2d, _conv_inputs, make_kwargs=_conv_kwargs)
+register("nn.conv2d_transpose", conv2d_transpose, _transpose_inputs, make_kwargs=_transpose_kwargs)
 register("nn.bias_add", bias_add,
          lambda rng: [rng.standard_normal((int(rng.integers(1, 3)), 3, 4)), rng.standard_normal(4)])

@@ -101,16 +101,21 @@ def global_avg_pool2d(inputs, keepdims=False):
 
 # --- the op table -------------------------------------------------------------------------
 
-def _images(rng, min_size=2, max_size=6):
-    n, h, w, c = int(rng.integers(1, 3)), *(int(v) for v in rng.integers(min_size, max_size, size=2)), 2
-    return (n, h, w, c)
+def _images(rng, min_size=1, max_size=6):
+    return tuple(int(v) for v in rng.integers([1, min_size, min_size, 1], [3, max_size + 1, max_size + 1, 3]))
 
 
-register("nn.max_pool2d", lambda x: max_pool2d(x, 2), lambda rng: [distinct(rng, _images(rng))],
+def _pool_kwargs(rng, inputs):
+    """A random window, stride and padding; VALID only where the window fits."""
+    kernel_size = tuple(int(v) for v in rng.integers(1, 4, size=2))
+    padding = "VALID" if rng.random() < 0.5 and all(k <= n for k, n in zip(kernel_size, inputs[0].shape[1:3])) \
+        else "SAME"
+    return {"kernel_size": kernel_size, "stride": tuple(int(v) for v in rng.integers(1, 4, size=2)),
+            "padding": padding}
+
+
+register("nn.max_pool2d", max_pool2d, lambda rng: [distinct(rng, _images(rng))], make_kwargs=_pool_kwargs,
          domain="distinct values (no ties inside a window)")
-register("nn.max_pool2d_overlapping_same", lambda x: max_pool2d(x, (3, 2), stride=(2, 1), padding="SAME"),
-         lambda rng: [distinct(rng, _images(rng))], domain="distinct values (no ties inside a window)")
-register("nn.avg_pool2d", lambda x: avg_pool2d(x, 2), lambda rng: [rng.standard_normal(_images(rng))])
-register("nn.avg_pool2d_same", lambda x: avg_pool2d(x, 3, stride=2, padding="SAME"),
-         lambda rng: [rng.standard_normal(_images(rng))])
-register("nn.global_avg_pool2d", global_avg_pool2d, lambda rng: [rng.standard_normal(_images(rng, 1))])
+register("nn.avg_pool2d", avg_pool2d, lambda rng: [rng.standard_normal(_images(rng))], make_kwargs=_pool_kwargs)
+register("nn.global_avg_pool2d", global_avg_pool2d, lambda rng: [rng.standard_normal(_images(rng))],
+         make_kwargs=lambda rng, inputs: {"keepdims": bool(rng.random() < 0.5)})
