@@ -70,10 +70,20 @@ __all__ += [
 # --- layers (layer 5) ---
 
 # --- losses, metrics (layer 6) ---
+from minislim import losses, metrics  # noqa: E402
+
+__all__ += ["losses", "metrics"]
 
 # --- optimizers (layer 7) ---
+from minislim import optimizers  # noqa: E402
+
+__all__ += ["optimizers"]
 
 # --- learning, checkpoints, evaluation (layer 8) ---
+from minislim import checkpoint  # noqa: E402
+from minislim.checkpoint import assign_from_checkpoint_fn  # noqa: E402
+
+__all__ += ["checkpoint", "assign_from_checkpoint_fn"]
 
 # --- nets, datasets, data (layer 9) ---
 from minislim import data, datasets  # noqa: E402

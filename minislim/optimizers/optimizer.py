@@ -50,7 +50,7 @@ def _set_value(variable, value: np.ndarray) -> None:
 
 
 def _default_var_list() -> list:
-    from minislim.framework import get_trainable_variables
+    from minislim.framework.variables import get_trainable_variables
 
     return list(get_trainable_variables())
 

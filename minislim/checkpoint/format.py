@@ -1,0 +1,225 @@
+"""The checkpoint file: an ``.npz`` (a zip of ``.npy`` arrays), written atomically, read safely.
+
+Keys (each is one ``<key>.npy`` member of the zip):
+
+* ``<variable name>``, e.g. ``vgg_16/conv1/conv1_1/weights``: a variable's value;
+* ``<variable name>/<slot name>``, e.g. ``.../weights/momentum``: an optimizer slot;
+* ``global_step``: an int64 scalar;
+* ``minislim:format_version``: :data:`FORMAT_VERSION`;
+* ``minislim:optimizer``: JSON text: the optimizer's class, update count and which keys
+  are slots;
+* ``minislim:extra``: JSON text: anything else the caller saved (RNG states, the input
+  pipeline's position). NumPy arrays inside it are tagged and restored exactly.
+
+Writing goes to a temporary file in the same directory, which is flushed, ``fsync``-ed
+and then renamed over the final name with ``os.replace`` (atomic on POSIX and Windows): a
+reader sees the old file or the new one, never half of one, even if the writer is killed.
+
+Reading never unpickles: every member is read with ``allow_pickle=False``, so a file
+holding Python objects is refused with an error instead of running code. A file without
+the version key is read as a plain ``.npz`` of named arrays (version 0), which is how
+weights converted from elsewhere come in.
+
+>>> import os, tempfile
+>>> import numpy as np
+>>> path = os.path.join(tempfile.mkdtemp(), "demo.npz")
+>>> _ = write_npz(path, {"w": np.ones(2, np.float32)})
+>>> sorted(read_npz(path))
+['w']
+"""
+from __future__ import annotations
+
+import json
+import os
+import struct
+import tempfile
+import zipfile
+
+import numpy as np
+
+FORMAT_VERSION = 1
+VERSION_KEY = "minislim:format_version"
+OPTIMIZER_KEY = "minislim:optimizer"
+EXTRA_KEY = "minislim:extra"
+GLOBAL_STEP_KEY = "global_step"
+META_KEYS = (VERSION_KEY, OPTIMIZER_KEY, EXTRA_KEY)
+
+
+class CheckpointError(ValueError):
+    """A checkpoint cannot be read, or does not fit the variables it should restore."""
+
+
+# --- writing -------------------------------------------------------------------------------
+
+def write_npz(path: str, arrays: dict) -> str:
+    """Write ``arrays`` (name -> ndarray) to ``path`` atomically; return the path.
+
+    No member may hold Python objects (``write_array(allow_pickle=False)`` refuses them).
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            with zipfile.ZipFile(handle, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+                for key, array in arrays.items():
+                    array = np.asarray(array)
+                    if array.dtype.hasobject:
+                        raise CheckpointError(f"checkpoint {path!r}: entry {key!r} holds Python objects; "
+                                              "only numeric and string arrays can be saved")
+                    with archive.open(key + ".npy", "w", force_zip64=True) as member:
+                        np.lib.format.write_array(member, array, allow_pickle=False)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
+    _fsync_directory(directory)
+    return path
+
+
+def _fsync_directory(directory: str) -> None:
+    """Make the rename itself durable (POSIX); a no-op where directories cannot be opened."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# --- reading -------------------------------------------------------------------------------
+
+def read_npz(path: str) -> dict:
+    """Read every array of ``path`` (never unpickling); return name -> ndarray.
+
+    Raises:
+        CheckpointError: the file is missing, not a zip, truncated, or an entry holds
+            pickled objects or is corrupt. The message names the file and the entry.
+    """
+    if not os.path.exists(path):
+        raise CheckpointError(f"checkpoint {path!r} does not exist")
+    if os.path.isdir(path):
+        raise CheckpointError(f"checkpoint {path!r} is a directory; pass a file, e.g. "
+                              "slim.checkpoint.latest_checkpoint(logdir)")
+    size = os.path.getsize(path)
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        raise CheckpointError(f"checkpoint {path!r} ({size} bytes) is not a readable .npz file: it is "
+                              f"truncated, corrupt, or not a checkpoint ({error}){_where_it_ends(path)}") from None
+    arrays = {}
+    with archive:
+        for info in archive.infolist():
+            if not info.filename.endswith(".npy"):
+                continue
+            key = info.filename[:-len(".npy")]
+            try:
+                with archive.open(info) as member:
+                    arrays[key] = np.lib.format.read_array(member, allow_pickle=False)
+            except ValueError as error:
+                if "pickle" in str(error) or "Object arrays" in str(error):
+                    raise CheckpointError(
+                        f"checkpoint {path!r}: entry {key!r} holds pickled Python objects; minislim "
+                        "never unpickles checkpoint data (it could run arbitrary code)") from None
+                raise CheckpointError(f"checkpoint {path!r}: entry {key!r} is corrupt ({error})") from None
+            except (zipfile.BadZipFile, OSError, EOFError) as error:
+                raise CheckpointError(f"checkpoint {path!r}: entry {key!r} is truncated or corrupt "
+                                      f"({error})") from None
+    return arrays
+
+
+def _where_it_ends(path: str) -> str:
+    """For a zip cut short: which entries are whole and which one is cut (walks the local headers)."""
+    with open(path, "rb") as handle:
+        data = handle.read()
+    complete, position = [], 0
+    while data[position:position + 4] == b"PK\x03\x04":
+        if position + 30 > len(data):
+            break
+        flags, = struct.unpack_from("<H", data, position + 6)
+        stored_size, _, name_length, extra_length = struct.unpack_from("<IIHH", data, position + 18)
+        name_end = position + 30 + name_length
+        name = data[position + 30:name_end].decode("utf-8", "replace")
+        extra = data[name_end:name_end + extra_length]
+        if stored_size == 0xFFFFFFFF:  # zip64: the real sizes are in the extra field
+            stored_size = _zip64_stored_size(extra)
+        end = name_end + extra_length + (stored_size or 0)
+        if flags & 0x08 or stored_size is None:  # sizes written after the data: cannot tell
+            break
+        if end > len(data):
+            cut = name[:-4] if name.endswith(".npy") else name
+            whole = f"entries {[n[:-4] for n in complete]} are whole; " if complete else ""
+            return f"; {whole}entry {cut!r} is cut off"
+        complete.append(name)
+        position = end
+    if complete and (position >= len(data) - 4 or data[position:position + 2] == b"PK"):
+        return (f"; all {len(complete)} entries up to {complete[-1][:-4]!r} are whole, the zip index "
+                "at the end is cut off")
+    return ""
+
+
+def _zip64_stored_size(extra: bytes):
+    offset = 0
+    while offset + 4 <= len(extra):
+        tag, length = struct.unpack_from("<HH", extra, offset)
+        if tag == 1 and length >= 16:
+            return struct.unpack_from("<Q", extra, offset + 12)[0]  # uncompressed, then compressed
+        offset += 4 + length
+    return None
+
+
+# --- JSON for the extra state ----------------------------------------------------------------
+
+def _encode(value):
+    if isinstance(value, np.ndarray):
+        if value.dtype.hasobject:
+            raise TypeError("object arrays cannot be saved in a checkpoint")
+        return {"__ndarray__": value.tolist(), "dtype": value.dtype.str, "shape": list(value.shape)}
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple):
+        return {"__tuple__": [_encode(v) for v in value]}
+    if isinstance(value, dict):
+        bad = [k for k in value if not isinstance(k, str)]
+        if bad:
+            raise TypeError(f"checkpoint extra state: dict keys must be strings, got {bad[0]!r}")
+        return {k: _encode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise TypeError(f"checkpoint extra state: cannot save a {type(value).__name__} (use numbers, strings, "
+                    "lists, tuples, dicts with string keys and ndarrays)")
+
+
+def _decode(value):
+    if isinstance(value, dict):
+        if "__ndarray__" in value:
+            return np.array(value["__ndarray__"], dtype=np.dtype(value["dtype"])).reshape(value["shape"])
+        if "__tuple__" in value:
+            return tuple(_decode(v) for v in value["__tuple__"])
+        return {k: _decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    return value
+
+
+def to_json_array(value) -> np.ndarray:
+    """Encode ``value`` (numbers, strings, lists, tuples, dicts, ndarrays) as a 0-d text array."""
+    return np.array(json.dumps(_encode(value), allow_nan=True))
+
+
+def from_json_array(array: np.ndarray, path: str, key: str):
+    """Decode what :func:`to_json_array` wrote."""
+    try:
+        return _decode(json.loads(str(array[()])))
+    except (ValueError, TypeError) as error:
+        raise CheckpointError(f"checkpoint {path!r}: entry {key!r} is not valid JSON ({error})") from None
