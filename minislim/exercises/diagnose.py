@@ -100,8 +100,8 @@ def describe_factor(name: str, factor: float, counts: dict) -> tuple:
                           f"element{sign}: look for a factor of 2 that should not be there.")
     if abs(size - 0.5) < 1e-6:
         return "scaled", (f"your gradient for '{name}' is exactly half the true one at every "
-                          f"element{sign}: look for a missing factor of 2 (the derivative of "
-                          "u**2 is 2*u).")
+                          f"element{sign}: look for a missing factor of 2 (such as the 2 in "
+                          "the derivative of u**2).")
     if whole >= 3 and abs(size - whole) < 1e-6 * whole:
         what = f"exactly {whole} times the true one"
         count, missing = whole, "did you forget to divide by it (a mean, not a sum)?"
