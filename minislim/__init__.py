@@ -68,6 +68,16 @@ __all__ += [
 ]
 
 # --- layers (layer 5) ---
+from minislim import layers, model_analyzer  # noqa: E402
+from minislim.layers import (avg_pool2d, batch_norm, bias_add, conv2d, conv2d_transpose,  # noqa: E402
+                             convolution2d, convolution2d_transpose, dropout, flatten,
+                             fully_connected, layer_norm, max_pool2d, one_hot_encoding, repeat,
+                             separable_conv2d, separable_convolution2d, softmax, stack)
+
+__all__ += ["layers", "model_analyzer", "conv2d", "conv2d_transpose", "separable_conv2d",
+            "convolution2d", "convolution2d_transpose", "separable_convolution2d",
+            "fully_connected", "max_pool2d", "avg_pool2d", "batch_norm", "layer_norm", "bias_add",
+            "dropout", "flatten", "one_hot_encoding", "softmax", "repeat", "stack"]
 
 # --- losses, metrics (layer 6) ---
 from minislim import losses, metrics  # noqa: E402

@@ -150,11 +150,14 @@ class TruncatedNormal(Initializer):
 
     def _generate(self, shape, rng):
         values = rng.standard_normal(size=shape)
-        outside = np.abs(values) > 2.0
-        while outside.any():
-            values[outside] = rng.standard_normal(size=int(outside.sum()))
-            outside = np.abs(values) > 2.0
-        return self.mean + self.stddev * values
+        outside = np.flatnonzero(np.abs(values) > 2.0)  # about 4.6% of the values
+        while outside.size:
+            redrawn = rng.standard_normal(size=outside.size)
+            values.flat[outside] = redrawn
+            outside = outside[np.abs(redrawn) > 2.0]
+        values *= self.stddev
+        values += self.mean
+        return values
 
 
 class RandomUniform(Initializer):

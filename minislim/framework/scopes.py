@@ -12,10 +12,15 @@ Reuse (TensorFlow 1's rules):
 * ``reuse=AUTO_REUSE``: create what is missing, reuse what exists;
 * reuse is inherited: inside a reusing scope every sub-scope reuses.
 
+Default-name counters count per enclosing scope, and restart when that scope closes (as
+in TensorFlow): reopening ``conv1`` finds ``conv1/BatchNorm`` again, not
+``conv1/BatchNorm_1``. Only the root scope never closes, so top-level layers without a
+``scope`` get ``Conv``, ``Conv_1``, ... for the life of the graph.
+
 Passing a :class:`VariableScope` object (what ``with variable_scope(...) as sc`` gives)
-re-enters that scope by its absolute name, and restarts the default-name counters below
-it; this is how :func:`~minislim.framework.template.make_template` calls a model function
-again with the same variable names.
+re-enters that scope by its absolute name; this is how
+:func:`~minislim.framework.template.make_template` calls a model function again with the
+same variable names.
 
 minislim has one kind of scope: TensorFlow's separate name scopes only named graph
 operations, which an eager framework does not have. Layers without variables (pooling,
@@ -129,10 +134,7 @@ def variable_scope(name_or_scope, default_name: str | None = None, values=None, 
     if isinstance(name_or_scope, VariableScope):
         full_name = name_or_scope.name
         new_reuse = reuse if reuse else name_or_scope.reuse
-        # Re-entering a scope restarts the default-name counters below it.
-        prefix = full_name + "/"
-        for key in [k for k in graph._scope_counts if k.startswith(prefix)]:
-            del graph._scope_counts[key]
+        _forget_subscopes(graph, full_name)
     else:
         if name_or_scope is None:
             if default_name is None:
@@ -157,3 +159,15 @@ def variable_scope(name_or_scope, default_name: str | None = None, values=None, 
         yield scope
     finally:
         graph._scope_stack.pop()
+        _forget_subscopes(graph, full_name)
+
+
+def _forget_subscopes(graph, full_name: str) -> None:
+    """Restart the default-name counters below ``full_name`` (as TF does when a scope closes).
+
+    So a scope opened again, e.g. ``conv1`` with ``reuse=True``, names its inner layers as
+    the first time (``conv1/BatchNorm``, not ``conv1/BatchNorm_1``).
+    """
+    prefix = full_name + "/"
+    for key in [k for k in graph._scope_counts if k.startswith(prefix)]:
+        del graph._scope_counts[key]

@@ -92,3 +92,10 @@ def test_the_scope_stack_is_restored_when_a_block_raises():
             with slim.variable_scope("b"):
                 raise RuntimeError
     assert slim.get_variable_scope().name == ""
+
+
+def test_default_names_restart_when_the_enclosing_scope_is_reopened():
+    for _ in range(2):
+        with slim.variable_scope("conv1"):
+            assert open_default("BatchNorm") == "conv1/BatchNorm"
+    assert [open_default("Conv") for _ in range(2)] == ["Conv", "Conv_1"]  # the root never closes

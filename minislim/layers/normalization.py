@@ -1,0 +1,171 @@
+"""Normalization layers: ``batch_norm`` and ``layer_norm`` (TF-Slim's API and variable names).
+
+``batch_norm`` normalises every channel (the last axis) with the batch's statistics when
+``is_training`` and with its moving averages otherwise. Its variables, in its scope
+(``bn``, or ``conv1/BatchNorm`` when it is ``conv1``'s ``normalizer_fn``):
+
+* ``beta`` (offset, if ``center``), ``gamma`` (scale, if ``scale``): trainable;
+* ``moving_mean``, ``moving_variance``: model variables, not trainable.
+
+Unlike TF-Slim, the moving averages are updated **in place during the training forward
+pass** (``moving -= (moving - batch_value) * (1 - decay)``): there are no update ops to
+run, and ``updates_collections`` is accepted and ignored. The moving variance follows the
+unbiased batch variance (divided by M - 1, as TF's fused kernel and PyTorch do); the
+normalisation itself divides by M.
+
+>>> import numpy as np
+>>> import minislim as slim
+>>> x = np.random.default_rng(0).normal(5.0, 2.0, size=(64, 3)).astype(np.float32)
+>>> y = slim.batch_norm(x, decay=0.9, scale=True, scope="bn")
+>>> bool(abs(y.data.mean()) < 1e-5), [v.name for v in slim.get_variables()]
+(True, ['bn/beta', 'bn/gamma', 'bn/moving_mean', 'bn/moving_variance'])
+>>> mean = slim.get_unique_variable("bn/moving_mean").data  # 0.9 * 0 + 0.1 * (about 5)
+>>> bool(np.all(abs(mean - 0.5) < 0.1))
+True
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from minislim.autograd.tensor import Tensor
+from minislim.framework.arg_scope import add_arg_scope
+from minislim.framework.collections import GraphKeys
+from minislim.framework.initializers import ones_initializer, zeros_initializer
+from minislim.framework.scopes import variable_scope
+from minislim.framework.utils import collect_named_outputs
+from minislim.layers.common import check_data_format, describe, layer_variable, prepare_inputs, variable_collections
+from minislim.ops.arithmetic import add, divide, multiply, subtract
+from minislim.ops.math_ops import sqrt
+from minislim.ops.normalization import BatchNormTraining
+from minislim.ops.reductions import mean as reduce_mean
+from minislim.ops.reductions import var as reduce_var
+
+_BN_PARAMS = ("beta", "gamma", "moving_mean", "moving_variance")
+
+
+def _check_keys(params, allowed, what: str, layer: str, scope: str) -> dict:
+    params = dict(params or {})
+    unknown = sorted(set(params) - set(allowed))
+    if unknown:
+        raise ValueError(f"{describe(layer, scope)}: {what} has unknown keys {unknown}; expected some of "
+                         f"{list(allowed)}")
+    return params
+
+
+@add_arg_scope
+def batch_norm(inputs, decay=0.999, center=True, scale=False, epsilon=0.001, activation_fn=None,
+               param_initializers=None, param_regularizers=None, updates_collections=GraphKeys.UPDATE_OPS,
+               is_training=True, reuse=None, variables_collections=None, outputs_collections=None,
+               trainable=True, fused=None, data_format="NHWC", scope=None):
+    """Batch normalisation over all axes but the last (``slim.batch_norm``).
+
+    Args:
+        inputs: ``[N, C]``, ``[N, H, W, C]`` or any ``[..., C]`` (rank >= 2).
+        decay: of the moving averages, in [0, 1] (try 0.9 for short training runs).
+        center: add ``beta``. scale: multiply by ``gamma`` (off by default, as in TF-Slim:
+            a following linear layer or ReLU can absorb it).
+        epsilon: added to the variance.
+        activation_fn: applied to the output (None: linear).
+        param_initializers: dict of initializers for ``beta``, ``gamma``,
+            ``moving_mean``, ``moving_variance``.
+        param_regularizers: dict of regularizers for ``beta`` and ``gamma``.
+        updates_collections: ignored (the moving averages are updated in place).
+        is_training: True: normalise with the batch's statistics and update the moving
+            averages; False: normalise with the moving averages.
+        reuse, variables_collections, outputs_collections, trainable, scope: as for
+            ``slim.conv2d``; default scope ``BatchNorm``.
+        fused: ignored (minislim always uses its fused op when training).
+        data_format: ``'NHWC'`` (channels last).
+
+    Returns:
+        A Tensor shaped like ``inputs``.
+
+    Raises:
+        ValueError: inputs of rank < 2; a channel count that differs from the reused
+            variables; ``decay`` outside [0, 1]; unknown keys in ``param_initializers``.
+    """
+    check_data_format(data_format, "batch_norm")
+    layer = "batch_norm"
+    with variable_scope(scope, "BatchNorm", [inputs], reuse=reuse) as sc:
+        inputs = prepare_inputs(inputs, layer, sc.name, min_rank=2)
+        if not 0.0 <= decay <= 1.0:
+            raise ValueError(f"{describe(layer, sc.name)}: decay must be in [0, 1], got {decay!r}")
+        initializers = _check_keys(param_initializers, _BN_PARAMS, "param_initializers", layer, sc.name)
+        regularizers = _check_keys(param_regularizers, ("beta", "gamma"), "param_regularizers", layer, sc.name)
+        channels = inputs.shape[-1]
+        dtype = inputs.dtype
+
+        def make(name, default_init, trainable_var):
+            return layer_variable(name, [channels], layer, sc.name, inputs.shape,
+                                  initializer=initializers.get(name, default_init),
+                                  regularizer=regularizers.get(name), trainable=trainable_var,
+                                  collections=variable_collections(variables_collections, name))
+
+        beta = make("beta", zeros_initializer(), trainable) if center else Tensor(np.zeros(channels, dtype))
+        gamma = make("gamma", ones_initializer(), trainable) if scale else Tensor(np.ones(channels, dtype))
+        moving_mean = make("moving_mean", zeros_initializer(), False)
+        moving_variance = make("moving_variance", ones_initializer(), False)
+
+        if is_training:
+            op = BatchNormTraining(epsilon)
+            outputs = op(inputs, gamma, beta)
+            count = inputs.size // channels
+            unbiased = op.batch_variance * (count / (count - 1)) if count > 1 else op.batch_variance
+            rate = np.asarray(1.0 - decay, dtype=dtype)
+            moving_mean.assign_sub((moving_mean.data - op.batch_mean) * rate)
+            moving_variance.assign_sub((moving_variance.data - unbiased) * rate)
+        else:
+            inv_std = Tensor(1.0 / np.sqrt(moving_variance.data + np.asarray(epsilon, dtype=dtype)))
+            factor = multiply(gamma, inv_std)  # [C]: gradients still reach gamma and beta
+            shift = subtract(beta, multiply(Tensor(moving_mean.data.copy()), factor))
+            outputs = add(multiply(inputs, factor), shift)
+        if activation_fn is not None:
+            outputs = activation_fn(outputs)
+        return collect_named_outputs(outputs_collections, sc.name, outputs)
+
+
+@add_arg_scope
+def layer_norm(inputs, center=True, scale=True, activation_fn=None, reuse=None, variables_collections=None,
+               outputs_collections=None, trainable=True, begin_norm_axis=1, begin_params_axis=-1, scope=None):
+    """Layer normalisation (``slim.layer_norm``): each example normalised over its own values.
+
+    The mean and variance are taken over axes ``begin_norm_axis ..`` (default: all but
+    the batch axis); ``beta`` and ``gamma`` have shape ``inputs.shape[begin_params_axis:]``
+    (default: ``[C]``). The variance epsilon is 1e-12, as in TF-Slim. Default scope
+    ``LayerNorm``.
+
+    Raises:
+        ValueError: ``begin_norm_axis`` or ``begin_params_axis`` not inside the inputs'
+            rank; inputs of rank < 2.
+    """
+    layer = "layer_norm"
+    with variable_scope(scope, "LayerNorm", [inputs], reuse=reuse) as sc:
+        inputs = prepare_inputs(inputs, layer, sc.name, min_rank=2)
+        rank = inputs.ndim
+        norm_axis = begin_norm_axis + rank if begin_norm_axis < 0 else begin_norm_axis
+        params_axis = begin_params_axis + rank if begin_params_axis < 0 else begin_params_axis
+        if not (0 <= norm_axis < rank and 0 <= params_axis < rank):
+            raise ValueError(f"{describe(layer, sc.name)}: begin_params_axis ({begin_params_axis}) and "
+                             f"begin_norm_axis ({begin_norm_axis}) must be < rank(inputs) ({rank}); inputs "
+                             f"shape {inputs.shape}")
+        params_shape = list(inputs.shape[params_axis:])
+        beta = gamma = None
+        if center:
+            beta = layer_variable("beta", params_shape, layer, sc.name, inputs.shape,
+                                  initializer=zeros_initializer(), trainable=trainable,
+                                  collections=variable_collections(variables_collections, "beta"))
+        if scale:
+            gamma = layer_variable("gamma", params_shape, layer, sc.name, inputs.shape,
+                                   initializer=ones_initializer(), trainable=trainable,
+                                   collections=variable_collections(variables_collections, "gamma"))
+        axes = tuple(range(norm_axis, rank))
+        mean = reduce_mean(inputs, axis=axes, keepdims=True)
+        variance = reduce_var(inputs, axis=axes, keepdims=True)
+        outputs = divide(subtract(inputs, mean), sqrt(add(variance, 1e-12)))
+        if gamma is not None:
+            outputs = multiply(outputs, gamma)
+        if beta is not None:
+            outputs = add(outputs, beta)
+        if activation_fn is not None:
+            outputs = activation_fn(outputs)
+        return collect_named_outputs(outputs_collections, sc.name, outputs)
