@@ -155,7 +155,9 @@ def test_notebook_runs_top_to_bottom_in_a_fresh_kernel(path, tmp_path, python3_k
                             kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(python3_kernel_dir)]))
     client = NotebookClient(nb, km=km, kernel_name="python3", timeout=CELL_TIMEOUT,
                             resources={"metadata": {"path": str(tmp_path)}})
-    env = {**os.environ, "MPLBACKEND": INLINE_BACKEND}
+    # the repository on the kernel's path too, in case minislim is not installed
+    python_path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "MPLBACKEND": INLINE_BACKEND, "PYTHONPATH": python_path}
     start = time.perf_counter()
     try:
         client.execute(env=env)

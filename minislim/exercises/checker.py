@@ -317,6 +317,12 @@ class _Run:
                 self.fail("missing_gradient", f"your backward returned None for '{name}', but the "
                           f"output depends on '{name}': return its gradient.", name, stop=False)
             return None
+        if isinstance(grad, Tensor):
+            if not quiet:
+                self.fail("not_an_array", f"you returned a Tensor as the gradient for '{name}'; backward "
+                          "works on plain ndarrays: compute it with NumPy from grad_output and the saved "
+                          "arrays.", name, stop=False)
+            return None
         try:
             grad = np.asarray(grad, dtype=np.float64)
         except (TypeError, ValueError):

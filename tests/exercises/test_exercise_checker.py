@@ -227,6 +227,17 @@ def test_a_non_numeric_gradient_is_reported():
     assert check_cube(Text).codes == ["not_an_array"]
 
 
+def test_a_tensor_returned_as_gradient_is_explained():
+    class ReturnsTensor(Cube):
+        def backward(self, grad_output):
+            (x,) = self.saved_arrays
+            return (slim.tensor(grad_output * 3 * x ** 2),)
+
+    problem = only_problem(check_cube(ReturnsTensor))
+    assert problem.code == "not_an_array"
+    assert "backward works on plain ndarrays" in problem.message
+
+
 def test_changing_grad_output_in_place_is_reported():
     class InPlace(Cube):
         def backward(self, grad_output):
