@@ -15,7 +15,7 @@ it prints (as Markdown tables):
 * ``torch``: PyTorch CPU on the same layer (channels_last, same thread count) when it is
   installed, and our time divided by it.
 
-Run: ``python bench/conv.py [--batch 64] [--repeats 9]``. Compare ratios from one run:
+Run: ``python bench/conv.py [--batch 64] [--repeats 9] [--threads T]``. Compare ratios from one run:
 absolute times drift 10-20% between runs on a shared machine.
 """
 from __future__ import annotations
@@ -210,8 +210,13 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="limit BLAS (and PyTorch) to this many threads (needs threadpoolctl)")
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even when it is installed")
     args = parser.parse_args(argv)
+    if args.threads:
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(args.threads, user_api="blas")
 
     blas, threads = blas_info()
     torch = None if args.no_torch else load_torch(threads)

@@ -53,6 +53,13 @@ class PoolGeometry:
         return (n, *self.out_hw, c)
 
     @property
+    def tiling(self) -> bool:
+        """Do the windows cover every cell of the padded input exactly once (stride == kernel, no rest)?"""
+        (_, h, w, _), ((top, bottom), (left, right)) = self.inputs_shape, self.pads
+        return (self.stride == self.kernel and self.out_hw[0] * self.stride[0] == h + top + bottom
+                and self.out_hw[1] * self.stride[1] == w + left + right)
+
+    @property
     def overlapping(self) -> bool:
         """Do neighbouring windows share cells (stride smaller than the kernel)?"""
         return self.stride[0] < self.kernel[0] or self.stride[1] < self.kernel[1]
@@ -143,7 +150,8 @@ def max_pool2d_grad(x: np.ndarray, grad_output: np.ndarray, kernel_size, stride=
     source = padded(x, geometry.pads, fill=_lowest(x.dtype), workspace=workspace)
     if output is None:
         output = max_pool2d(x, kernel_size, stride, padding, workspace)
-    grad_padded = np.zeros(source.shape, np.result_type(grad_output, x))
+    # every cell is written below when the windows tile the input; otherwise start from zeros
+    grad_padded = (np.empty if geometry.tiling else np.zeros)(source.shape, np.result_type(grad_output, x))
     unclaimed = np.ones(geometry.output_shape, bool)  # windows whose winner is not found yet
     for (_, _, view), (_, _, grad_view) in zip(taps(source, geometry), taps(grad_padded, geometry)):
         wins = view == output

@@ -119,3 +119,14 @@ def test_bad_pool_arguments_are_errors_stating_what_was_received(fn):
         fn(np.ones((1, 4, 4, 1)), 5)
     with pytest.raises(ValueError, match=rf"{name}: padding must be 'SAME' or 'VALID'"):
         fn(np.ones((1, 4, 4, 1)), 2, 2, ((1, 1), (1, 1)))
+
+
+@pytest.mark.parametrize("shape, padding", [((2, 4, 6, 3), "VALID"), ((2, 3, 5, 3), "SAME")])
+def test_windows_that_tile_the_input_write_every_cell_of_the_gradient(shape, padding):
+    """The tiling case starts from an uninitialised buffer: no cell may be left unwritten."""
+    for seed in range(3):  # fresh buffers may reuse memory holding earlier values
+        x = np.random.default_rng(seed).integers(-1, 2, size=shape).astype(np.float64)
+        grad_output = np.ones(pool.max_pool2d(x, 2, 2, padding).shape)
+        assert pool.pool_geometry(shape, 2, 2, padding, "max_pool2d").tiling
+        np.testing.assert_array_equal(pool.max_pool2d_grad(x, grad_output, 2, 2, padding),
+                                      reference.max_pool2d_grad(x, grad_output, 2, 2, padding))
