@@ -90,10 +90,10 @@ from minislim import optimizers  # noqa: E402
 __all__ += ["optimizers"]
 
 # --- learning, checkpoints, evaluation (layer 8) ---
-from minislim import checkpoint  # noqa: E402
+from minislim import checkpoint, evaluation, learning  # noqa: E402
 from minislim.checkpoint import assign_from_checkpoint_fn  # noqa: E402
 
-__all__ += ["checkpoint", "assign_from_checkpoint_fn"]
+__all__ += ["checkpoint", "evaluation", "learning", "assign_from_checkpoint_fn"]
 
 # --- nets, datasets, data (layer 9) ---
 from minislim import data, datasets  # noqa: E402

@@ -19,8 +19,8 @@ from minislim.checkpoint.diff import CheckpointDiff, diff
 from minislim.checkpoint.format import FORMAT_VERSION, CheckpointError
 from minislim.checkpoint.saving import (RestoreResult, all_checkpoints, assign_from_checkpoint_fn,
                                         checkpoint_path, latest_checkpoint, list_variables, load_variable,
-                                        read, restore, save)
+                                        read, remove_temporaries, restore, save)
 
 __all__ = ["save", "restore", "read", "latest_checkpoint", "all_checkpoints", "checkpoint_path",
-           "list_variables", "load_variable", "assign_from_checkpoint_fn", "diff", "CheckpointDiff",
+           "list_variables", "load_variable", "remove_temporaries", "assign_from_checkpoint_fn", "diff", "CheckpointDiff",
            "CheckpointError", "RestoreResult", "FORMAT_VERSION"]

@@ -397,6 +397,21 @@ def all_checkpoints(logdir: str, prefix: str = CHECKPOINT_PREFIX) -> list:
     return sorted(found)
 
 
+def remove_temporaries(logdir: str, prefix: str = CHECKPOINT_PREFIX) -> list:
+    """Delete the temporary files that interrupted saves left in ``logdir``; return their paths.
+
+    Call it only when no other process is saving into ``logdir``.
+    """
+    logdir = os.fspath(logdir)
+    if not os.path.isdir(logdir):
+        return []
+    pattern = re.compile(r"^\." + re.escape(prefix) + r"-\d+\.npz\..+\.tmp$")
+    removed = [os.path.join(logdir, entry) for entry in os.listdir(logdir) if pattern.match(entry)]
+    for path in removed:
+        os.remove(path)
+    return removed
+
+
 def latest_checkpoint(logdir: str, prefix: str = CHECKPOINT_PREFIX) -> str | None:
     """The checkpoint with the highest step in ``logdir``, or None.
 
