@@ -257,8 +257,11 @@ def arg_scope(list_ops_or_scope, **kwargs) -> _ArgScopeBlock:
 def _show(value) -> str:
     if inspect.isfunction(value) or inspect.isbuiltin(value) or inspect.isclass(value):
         return value.__qualname__
+    shape, dtype = getattr(value, "shape", None), getattr(value, "dtype", None)
+    if shape is not None and dtype is not None and not isinstance(value, (int, float)):
+        return f"<{type(value).__name__} {tuple(shape)} {dtype}>"  # an ndarray or a Tensor
     text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    return text if len(text) <= 48 else text[:45] + "..."
 
 
 def explain_arg_scope(op, /, *args, **call_kwargs) -> dict:
@@ -310,5 +313,5 @@ def explain_arg_scope(op, /, *args, **call_kwargs) -> dict:
     width = max(len(n) for n in report) if report else 0
     for name, (value, source) in report.items():
         shown = "<required, not given>" if source == "missing" else _show(value)
-        print(f"  {name:<{width}} = {shown:<40} <- {source}")
+        print(f"  {name:<{width}} = {shown:<48} <- {source}")
     return report

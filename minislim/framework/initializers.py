@@ -124,12 +124,18 @@ class Zeros(Constant):
     def __init__(self, dtype=None):
         super().__init__(0, dtype)
 
+    def __repr__(self) -> str:
+        return "Zeros()"
+
 
 class Ones(Constant):
     """All ones."""
 
     def __init__(self, dtype=None):
         super().__init__(1, dtype)
+
+    def __repr__(self) -> str:
+        return "Ones()"
 
 
 class RandomNormal(Initializer):

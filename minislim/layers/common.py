@@ -24,6 +24,7 @@ from minislim.framework.variables import model_variable
 from minislim.ops.conv import bias_add
 
 NHWC_NAMES = {1: "[N, C]", 2: "[N, C]", 3: "[N, W, C]", 4: "[N, H, W, C]"}
+_PAIR_NOTATION = {"kernel_size": "[KH, KW]", "stride": "[SH, SW]"}
 
 
 def describe(layer: str, scope: str) -> str:
@@ -71,6 +72,13 @@ def prepare_inputs(inputs, layer: str, scope: str, rank: int | None = None, min_
     return inputs
 
 
+def strip_op_name(error: Exception, op) -> str:
+    """The message of an op's error without its leading ``"conv2d: "`` (the layer names itself)."""
+    text = str(error)
+    prefix = f"{getattr(op, '__name__', '')}: "
+    return text[len(prefix):] if text.startswith(prefix) else text
+
+
 def check_num_outputs(num_outputs, layer: str, scope: str, allow_none: bool = False) -> None:
     """``num_outputs`` must be a positive int (TF-Slim raises ValueError too)."""
     if num_outputs is None and allow_none:
@@ -90,8 +98,9 @@ def pair(value, name: str, layer: str, scope: str) -> tuple:
             isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value):
         result = (int(value[0]), int(value[1]))
     else:
+        notation = _PAIR_NOTATION.get(name, f"[{name} along H, {name} along W]")
         raise ValueError(f"{describe(layer, scope)}: {name} must be an int or a list of 2 ints "
-                         f"[{name}_height, {name}_width], got {value!r}")
+                         f"{notation}, got {value!r}")
     if min(result) < 1:
         raise ValueError(f"{describe(layer, scope)}: {name} must be positive, got {value!r}")
     return result

@@ -27,7 +27,7 @@ from minislim.framework.arg_scope import add_arg_scope
 from minislim.framework.initializers import xavier_initializer, zeros_initializer
 from minislim.framework.scopes import variable_scope
 from minislim.layers.common import (check_data_format, check_num_outputs, describe, finish, layer_variable,
-                                    pair, prepare_inputs, variable_collections)
+                                    pair, prepare_inputs, strip_op_name, variable_collections)
 from minislim.ops.activations import relu
 from minislim.ops.arithmetic import multiply
 from minislim.ops.conv import conv2d as nn_conv2d
@@ -40,7 +40,7 @@ def _run(layer: str, scope: str, fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
     except ValueError as error:
-        raise ValueError(f"{describe(layer, scope)}: {error}") from None
+        raise ValueError(f"{describe(layer, scope)}: {strip_op_name(error, fn)}") from None
 
 
 @add_arg_scope

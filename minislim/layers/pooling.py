@@ -15,7 +15,7 @@ from __future__ import annotations
 from minislim.framework.arg_scope import add_arg_scope
 from minislim.framework.scopes import variable_scope
 from minislim.framework.utils import collect_named_outputs
-from minislim.layers.common import check_data_format, describe, pair, prepare_inputs
+from minislim.layers.common import check_data_format, describe, pair, prepare_inputs, strip_op_name
 from minislim.ops.pool import avg_pool2d as nn_avg_pool2d
 from minislim.ops.pool import max_pool2d as nn_max_pool2d
 
@@ -30,7 +30,7 @@ def _pool(op, layer: str, default_name: str, inputs, kernel_size, stride, paddin
         try:
             outputs = op(inputs, kernel, stride=strides, padding=padding)
         except ValueError as error:
-            raise ValueError(f"{describe(layer, sc.name)}: {error}") from None
+            raise ValueError(f"{describe(layer, sc.name)}: {strip_op_name(error, op)}") from None
         return collect_named_outputs(outputs_collections, sc.name, outputs)
 
 
