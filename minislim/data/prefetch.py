@@ -66,7 +66,7 @@ class Prefetcher:
         self._put(_DONE)
 
     def __iter__(self) -> Iterator[Any]:
-        while True:
+        while not self._stop.is_set():
             try:
                 item = self._queue.get(timeout=_POLL_SECONDS)
             except queue.Empty:
