@@ -30,9 +30,11 @@ def _scale(images: np.ndarray) -> float:
 def channel_stats(images: np.ndarray, chunk_size: int = 2048) -> Tuple[np.ndarray, np.ndarray]:
     """Return the mean and standard deviation of each channel over all images and pixels.
 
-    Computed in float64, in chunks (the whole set is never converted at once), in two
-    passes (mean, then squared deviations) for accuracy. The standard deviation is the
-    population one (divided by the count, not count - 1).
+    Computed in float64, a chunk of images at a time (the whole set is never converted at
+    once). uint8 images are counted into a 256-bin histogram per channel, from which the
+    mean and the variance follow exactly; float images take two passes (the mean, then
+    the squared deviations). The standard deviation is the population one (divided by the
+    count, not count - 1).
 
     Args:
         images: ``[N, H, W, C]``, uint8 (scaled to ``[0, 1]`` first) or float.
@@ -45,17 +47,28 @@ def channel_stats(images: np.ndarray, chunk_size: int = 2048) -> Tuple[np.ndarra
     if images.ndim != 4 or len(images) == 0:
         raise ValueError(f"channel_stats: images must be a nonempty [N, H, W, C] array, "
                          f"got shape {images.shape}")
-    scale = _scale(images)
+    channels = images.shape[3]
     count = images.shape[0] * images.shape[1] * images.shape[2]
-    total = np.zeros(images.shape[3])
-    for start in range(0, len(images), chunk_size):
-        chunk = images[start:start + chunk_size].astype(np.float64) * scale
-        total += chunk.sum(axis=(0, 1, 2))
+    chunks = [images[i:i + chunk_size].reshape(-1, channels)
+              for i in range(0, len(images), chunk_size)]            # views: [pixels, C]
+    if images.dtype == np.uint8:
+        hist = np.zeros((channels, 256))
+        for chunk in chunks:
+            for c in range(channels):
+                hist[c] += np.bincount(chunk[:, c], minlength=256)
+        values = np.arange(256) / 255.0
+        mean = hist @ values / count
+        variance = np.sum(hist * (values - mean[:, None]) ** 2, axis=1) / count
+        return mean, np.sqrt(variance)
+    total = np.zeros(channels)
+    for chunk in chunks:
+        ones = np.ones(len(chunk))
+        total += ones @ chunk.astype(np.float64)          # a BLAS product: fast column sums
     mean = total / count
-    squares = np.zeros(images.shape[3])
-    for start in range(0, len(images), chunk_size):
-        chunk = images[start:start + chunk_size].astype(np.float64) * scale - mean
-        squares += np.einsum("nhwc,nhwc->c", chunk, chunk)
+    squares = np.zeros(channels)
+    for chunk in chunks:
+        deviation = chunk.astype(np.float64) - mean
+        squares += np.einsum("pc,pc->c", deviation, deviation)
     return mean, np.sqrt(squares / count)
 
 
