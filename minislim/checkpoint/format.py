@@ -67,7 +67,8 @@ def write_npz(path: str, arrays: dict) -> str:
                     if array.dtype.hasobject:
                         raise CheckpointError(f"checkpoint {path!r}: entry {key!r} holds Python objects; "
                                               "only numeric and string arrays can be saved")
-                    with archive.open(key + ".npy", "w", force_zip64=True) as member:
+                    big = array.nbytes > 2**31 - 2**24  # zip64 only where a member needs it
+                    with archive.open(key + ".npy", "w", force_zip64=big) as member:
                         np.lib.format.write_array(member, array, allow_pickle=False)
             handle.flush()
             os.fsync(handle.fileno())
@@ -138,8 +139,14 @@ def read_npz(path: str) -> dict:
 
 def _where_it_ends(path: str) -> str:
     """For a zip cut short: which entries are whole and which one is cut (walks the local headers)."""
-    with open(path, "rb") as handle:
-        data = handle.read()
+    try:
+        with open(path, "rb") as handle:
+            return _walk_local_headers(handle.read())
+    except (OSError, struct.error, ValueError):  # a hint only: never fail while explaining a failure
+        return ""
+
+
+def _walk_local_headers(data: bytes) -> str:
     complete, position = [], 0
     while data[position:position + 4] == b"PK\x03\x04":
         if position + 30 > len(data):
@@ -160,10 +167,13 @@ def _where_it_ends(path: str) -> str:
             return f"; {whole}entry {cut!r} is cut off"
         complete.append(name)
         position = end
-    if complete and (position >= len(data) - 4 or data[position:position + 2] == b"PK"):
+    if not complete:
+        return ""
+    tail = data[position:]
+    if not tail or tail.startswith((b"PK\x01\x02", b"PK\x05\x06")):  # the central directory
         return (f"; all {len(complete)} entries up to {complete[-1][:-4]!r} are whole, the zip index "
                 "at the end is cut off")
-    return ""
+    return f"; entries {[n[:-4] for n in complete]} are whole; the entry after {complete[-1][:-4]!r} is cut off"
 
 
 def _zip64_stored_size(extra: bytes):

@@ -217,3 +217,27 @@ def test_diagnostics_flag_a_layer_that_does_not_learn(tmp_path):
     table = next(line for line in lines if line.startswith("diagnostics"))
     hidden_row = next(row for row in table.splitlines() if row.startswith("hidden"))
     assert "vanishing update?" in hidden_row
+
+
+def layers_loss(x, y):
+    with slim.arg_scope([slim.fully_connected], normalizer_fn=slim.batch_norm,
+                        weights_regularizer=slim.l2_regularizer(1e-3)):
+        h = slim.fully_connected(x, 16, scope="fc1")
+        h = slim.dropout(h, 0.8, scope="dropout")
+        logits = slim.fully_connected(h, 3, activation_fn=None, normalizer_fn=None, scope="logits")
+    slim.losses.sparse_softmax_cross_entropy(logits, y)
+    return slim.losses.get_total_loss()
+
+
+def test_resume_is_bit_exact_with_slim_layers_batch_norm_and_dropout(tmp_path):
+    def run_layers(logdir, steps):
+        slim.reset_default_graph()
+        op = create_train_op(layers_loss, slim.optimizers.Adam(0.01))
+        loss = train(op, pipeline(), logdir, number_of_steps=steps, log_fn=lambda line: None)
+        return loss, {v.name: v.data.copy() for v in slim.get_variables()}
+    loss_a, once = run_layers(tmp_path / "once", 40)
+    run_layers(tmp_path / "twice", 17)
+    loss_b, resumed = run_layers(tmp_path / "twice", 40)
+    assert "fc1/BatchNorm/moving_mean" in once and loss_a == loss_b
+    for name in once:
+        np.testing.assert_array_equal(once[name], resumed[name], err_msg=name)
