@@ -241,3 +241,21 @@ def test_resume_is_bit_exact_with_slim_layers_batch_norm_and_dropout(tmp_path):
     assert "fc1/BatchNorm/moving_mean" in once and loss_a == loss_b
     for name in once:
         np.testing.assert_array_equal(once[name], resumed[name], err_msg=name)
+
+
+def test_save_interval_secs_saves_by_time(tmp_path):
+    run(tmp_path, 4, pipeline, save_interval_secs=0, keep_checkpoint_max=None)
+    assert [step for step, _ in checkpoint.all_checkpoints(tmp_path)] == [1, 2, 3, 4]
+
+
+def test_a_one_shot_iterator_ends_training_when_it_runs_out(tmp_path):
+    x, y = blobs()
+    slim.reset_default_graph()
+    lines = []
+    loss = train(make_op(), iter(Batches(x, y)), tmp_path, number_of_steps=100, log_fn=lines.append)
+    assert lines[-2:] == ["The data is exhausted at step 6",
+                          f"Finished at step 6; saved {tmp_path / 'model.ckpt-6.npz'}"]
+    assert np.isfinite(loss)
+    slim.reset_default_graph()
+    with pytest.raises(ValueError, match="data yielded no batch"):
+        train(make_op(), [], tmp_path / "empty", number_of_steps=1, log_fn=lines.append)
