@@ -184,7 +184,7 @@ class _ArgScopeBlock:
         self._ops = list_ops_or_scope
         self._kwargs = kwargs
         self._location = location
-        self._pushed = False
+        self._entered = 0  # how many times this block is open (it may be nested in itself)
 
     def __enter__(self) -> ArgScope:
         ops, kwargs = self._ops, self._kwargs
@@ -213,13 +213,13 @@ class _ArgScopeBlock:
                 scope[key] = {**scope.get(key, {}), **kwargs}
                 scope.origins[key] = {**scope.origins.get(key, {}), **{name: origin for name in kwargs}}
         _ARG_STACK.append(scope)
-        self._pushed = True
+        self._entered += 1
         return scope
 
     def __exit__(self, *exc_info) -> bool:
-        if self._pushed:
+        if self._entered:
             _ARG_STACK.pop()
-            self._pushed = False
+            self._entered -= 1
         return False
 
 

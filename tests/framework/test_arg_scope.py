@@ -209,3 +209,12 @@ def test_explain_arg_scope_shows_where_a_saved_scope_came_from(capsys):
 def test_explain_arg_scope_rejects_an_undecorated_op():
     with pytest.raises(ValueError, match="not decorated"):
         slim.explain_arg_scope(plain_op)
+
+
+def test_one_block_object_nested_in_itself_restores_the_stack():
+    block = slim.arg_scope([op_a], size=8)
+    with block:
+        with block:
+            assert op_a(0)["size"] == 8
+        assert op_a(0)["size"] == 8
+    assert slim.current_arg_scope() == {}
