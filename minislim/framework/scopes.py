@@ -168,6 +168,9 @@ def _forget_subscopes(graph, full_name: str) -> None:
     So a scope opened again, e.g. ``conv1`` with ``reuse=True``, names its inner layers as
     the first time (``conv1/BatchNorm``, not ``conv1/BatchNorm_1``).
     """
+    if not full_name:  # the root scope (re-entered as a VariableScope object): everything
+        graph._scope_counts.clear()
+        return
     prefix = full_name + "/"
     for key in [k for k in graph._scope_counts if k.startswith(prefix)]:
         del graph._scope_counts[key]

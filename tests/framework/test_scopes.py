@@ -99,3 +99,10 @@ def test_default_names_restart_when_the_enclosing_scope_is_reopened():
         with slim.variable_scope("conv1"):
             assert open_default("BatchNorm") == "conv1/BatchNorm"
     assert [open_default("Conv") for _ in range(2)] == ["Conv", "Conv_1"]  # the root never closes
+
+
+def test_reentering_the_root_scope_object_restarts_every_counter():
+    root = slim.get_variable_scope()
+    assert [open_default("Conv") for _ in range(2)] == ["Conv", "Conv_1"]
+    with slim.variable_scope(root, reuse=True):
+        assert open_default("Conv") == "Conv"
