@@ -1,0 +1,300 @@
+"""The ``minislim`` command: ``train``, ``eval`` and ``summary``.
+
+::
+
+    minislim train --net vgg_cifar --logdir runs/demo        # the embedded CIFAR-10 subset
+    minislim eval --logdir runs/demo [--json]
+    minislim summary --net vgg_cifar
+
+``train`` records in ``<logdir>/minislim.json`` everything ``eval`` needs (the net and its
+arguments, the normalisation statistics of the training set, the class names), writes
+checkpoints and a training log of JSON lines (``train_log.jsonl``) there, and resumes
+from the newest checkpoint when run again with the same logdir.
+
+Errors a user can make are one line on stderr, never a traceback: exit code 2 for a
+usage error (an unknown net, a logdir that holds another net), 1 for a data error (a
+missing directory or file, a truncated or corrupt batch, a label out of range).
+
+>>> main(["summary", "--net", "lenet"])   # doctest: +ELLIPSIS
+name ...
+LeNet/conv1/weights ...
+...
+0
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+from minislim import checkpoint, data, datasets, evaluation, learning, losses, metrics, model_analyzer
+from minislim.autograd.tensor import Tensor
+from minislim.framework.graph import Graph, set_random_seed
+from minislim.framework.variables import get_model_variables
+from minislim.nets import nets_factory
+from minislim.optimizers import Momentum, cosine_decay
+
+CONFIG = "minislim.json"
+TRAIN_LOG = "train_log.jsonl"
+DATASETS = ("cifar10", "mnist")
+
+
+class UsageError(Exception):
+    """A mistake in the command line (exit code 2)."""
+
+
+# --- data --------------------------------------------------------------------------------
+
+def load_split(dataset: str, data_dir, split: str, num_examples=None):
+    """``(images uint8 [N, H, W, C], labels int64 [N], class names)`` of a split."""
+    if data_dir is not None and not os.path.isdir(data_dir):
+        raise datasets.DatasetError(f"data directory {data_dir} does not exist")
+    if dataset == "cifar10":
+        images, labels = datasets.cifar10.load(data_dir, split=split, num_examples=num_examples)
+        try:
+            names = datasets.cifar10.class_names(data_dir)
+        except datasets.DatasetError:  # the names file is optional
+            names = list(datasets.cifar10.CLASS_NAMES)
+        return images, labels, list(names)
+    images, labels = datasets.mnist.load(data_dir, split=split, num_examples=num_examples)
+    return images, labels, [str(i) for i in range(10)]
+
+
+def train_pipeline(images, labels, mean, std, batch_size: int, seed: int, augment: bool):
+    transforms = [data.RandomCrop(images.shape[1], padding=4), data.RandomFlip()] if augment else []
+    return data.batches(images, labels, batch_size=batch_size, shuffle=True, seed=seed,
+                        augment=data.Compose(transforms + [data.Normalize(mean, std)]))
+
+
+# --- the model ----------------------------------------------------------------------------
+
+def network(config: dict, is_training: bool):
+    """The net function that ``config`` describes."""
+    return nets_factory.get_network_fn(config["net"], num_classes=config["num_classes"],
+                                       weight_decay=config["weight_decay"], is_training=is_training)
+
+
+def read_config(logdir: str) -> dict | None:
+    path = os.path.join(logdir, CONFIG)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def write_config(logdir: str, config: dict) -> None:
+    path = os.path.join(logdir, CONFIG)
+    with open(path + ".tmp", "w") as f:
+        json.dump(config, f, indent=2)
+    os.replace(path + ".tmp", path)
+
+
+# --- train --------------------------------------------------------------------------------
+
+class _LoggedTrainOp:
+    """Wraps a train op: each step appends ``{"step", "loss", "lr", "time"}`` to a JSON-lines log."""
+
+    def __init__(self, train_op, log_file, learning_rate):
+        self._op, self._log, self._learning_rate = train_op, log_file, learning_rate
+        self._start = time.time()
+
+    def __call__(self, *batch):
+        loss = self._op(*batch)
+        step = int(self._op.global_step.data)
+        record = {"step": step, "loss": float(loss), "learning_rate": float(self._learning_rate(step - 1)),
+                  "seconds": round(time.time() - self._start, 3)}
+        self._log.write(json.dumps(record) + "\n")
+        self._log.flush()
+        return loss
+
+    def __getattr__(self, name):
+        return getattr(self._op, name)
+
+
+def progress_printer(total_steps: int, stream=sys.stdout):
+    """A log function that draws a progress bar in front of train's step lines."""
+    def log(line: str) -> None:
+        if line.startswith("step "):
+            step = int(line.split()[1].split("/")[0])
+            done = int(30 * step / max(total_steps, 1))
+            line = f"[{'#' * done}{'.' * (30 - done)}] {line}"
+        print(line, file=stream, flush=True)
+    return log
+
+
+def cmd_train(args) -> int:
+    if args.net not in nets_factory.networks_map:
+        raise UsageError(f"unknown net {args.net!r}; known nets: {', '.join(sorted(nets_factory.networks_map))}")
+    os.makedirs(args.logdir, exist_ok=True)
+    # A config without a checkpoint (a run that stopped before its first save) binds nothing.
+    recorded = read_config(args.logdir) if checkpoint.latest_checkpoint(args.logdir) else None
+    if recorded is not None and (recorded["net"], recorded["dataset"]) != (args.net, args.dataset):
+        raise UsageError(f"logdir {args.logdir} holds a {recorded['net']} trained on {recorded['dataset']}; "
+                         f"use another --logdir, or --net {recorded['net']} --dataset {recorded['dataset']}")
+    images, labels, class_names = load_split(args.dataset, args.data_dir, "train", args.train_size)
+    if recorded is not None:  # keep the normalisation the weights were trained with
+        mean, std = np.array(recorded["mean"]), np.array(recorded["std"])
+    else:
+        mean, std = data.channel_stats(images)
+    pipeline = train_pipeline(images, labels, mean, std, args.batch_size, args.seed, not args.no_augment)
+    steps = args.steps if args.steps is not None else args.epochs * len(pipeline)
+    config = {"net": args.net, "dataset": args.dataset, "num_classes": len(class_names),
+              "class_names": class_names, "image_shape": list(images.shape[1:]),
+              "mean": [float(m) for m in mean], "std": [float(s) for s in std],
+              "weight_decay": args.weight_decay, "learning_rate": args.learning_rate,
+              "batch_size": args.batch_size, "epochs": args.epochs, "steps": steps,
+              "train_size": int(len(images)), "seed": args.seed, "augment": not args.no_augment,
+              "data_dir": os.path.abspath(args.data_dir) if args.data_dir else None}
+    if recorded is not None:
+        changed = [f"{k} {recorded.get(k)} -> {config[k]}" for k in ("epochs", "steps", "batch_size", "learning_rate",
+                                                                       "weight_decay", "train_size", "seed")
+                   if recorded.get(k) != config[k]]
+        if changed:
+            print("note: the recipe differs from the one recorded in the logdir: " + ", ".join(changed))
+    write_config(args.logdir, config)
+
+    set_random_seed(args.seed)
+    network_fn = network(config, is_training=True)
+
+    def loss_fn(batch_images, batch_labels):
+        logits, _ = network_fn(Tensor(batch_images))
+        losses.sparse_softmax_cross_entropy(logits, batch_labels)
+        return losses.get_total_loss()
+
+    learning_rate = cosine_decay(args.learning_rate, decay_steps=steps)
+    optimizer = Momentum(learning_rate, momentum=0.9, use_nesterov=True)
+    print(f"Training {args.net} on {len(images)} {args.dataset} images ({', '.join(class_names[:3])}, ...): "
+          f"{steps} steps of {args.batch_size} ({steps / len(pipeline):.1f} epochs), SGD with Nesterov momentum 0.9, "
+          f"learning rate {args.learning_rate} with cosine decay, weight decay {args.weight_decay}")
+    with open(os.path.join(args.logdir, TRAIN_LOG), "a") as log_file:
+        train_op = _LoggedTrainOp(learning.create_train_op(loss_fn, optimizer), log_file, learning_rate)
+        learning.train(train_op, pipeline, args.logdir, number_of_steps=steps,
+                       log_every_n_steps=args.log_every, save_interval_steps=len(pipeline),
+                       save_interval_secs=None, diagnostics_every_n_steps=args.diagnostics,
+                       log_fn=progress_printer(steps))
+    print(f"Evaluate with: minislim eval --logdir {args.logdir}")
+    return 0
+
+
+# --- eval ---------------------------------------------------------------------------------
+
+def cmd_eval(args) -> int:
+    config = read_config(args.logdir)
+    if config is None:
+        raise UsageError(f"logdir {args.logdir} holds no {CONFIG}: train into it first "
+                         f"(minislim train --net NAME --logdir {args.logdir})")
+    dataset = args.dataset or config["dataset"]
+    if dataset != config["dataset"]:
+        raise UsageError(f"the model in {args.logdir} was trained on {config['dataset']}, not {dataset}")
+    path = args.checkpoint or checkpoint.latest_checkpoint(args.logdir)
+    if path is None:
+        raise UsageError(f"logdir {args.logdir} holds no checkpoint")
+    data_dir = args.data_dir if args.data_dir is not None else config.get("data_dir")
+    images, labels, _ = load_split(dataset, data_dir, args.split)
+    if images.shape[1:] != tuple(config["image_shape"]):
+        raise datasets.DatasetError(f"images of shape {images.shape[1:]} do not fit the model, which was trained on "
+                                    f"{tuple(config['image_shape'])}")
+    normalized = data.normalize(images, config["mean"], config["std"])
+    batches = [(normalized[i:i + args.batch_size], labels[i:i + args.batch_size])
+               for i in range(0, len(images), args.batch_size)]
+    network_fn = network(config, is_training=False)
+
+    def eval_fn(batch_images, batch_labels):
+        logits, _ = network_fn(Tensor(batch_images))
+        loss = losses.sparse_softmax_cross_entropy(logits, batch_labels, loss_collection=None)
+        return {"accuracy": (logits.data, batch_labels), "loss": (loss.data, len(batch_labels))}
+
+    with Graph().as_default():
+        results = evaluation.evaluate_once(path, eval_fn, batches,
+                                           {"accuracy": metrics.Accuracy(), "loss": metrics.Mean("loss")},
+                                           log_fn=None)
+    summary = {"accuracy": float(results["accuracy"]), "loss": float(results["loss"]),
+               "examples": int(len(images)), "global_step": results["global_step"],
+               "checkpoint": os.path.abspath(path), "split": args.split, "net": config["net"]}
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(f"{config['net']} at step {summary['global_step']} on {len(images)} {dataset} {args.split} images: "
+              f"accuracy {summary['accuracy']:.4f}, loss {summary['loss']:.4f}")
+    return 0
+
+
+# --- summary ------------------------------------------------------------------------------
+
+def cmd_summary(args) -> int:
+    if args.net not in nets_factory.networks_map:
+        raise UsageError(f"unknown net {args.net!r}; known nets: {', '.join(sorted(nets_factory.networks_map))}")
+    network_fn = nets_factory.get_network_fn(args.net, num_classes=args.num_classes)
+    size = args.image_size or network_fn.default_image_size
+    channels = 1 if args.net == "lenet" else 3
+    with Graph().as_default():
+        network_fn(Tensor(np.zeros((1, size, size, channels), dtype=np.float32)))
+        model_analyzer.analyze_vars(get_model_variables(), print_info=True)
+    return 0
+
+
+# --- the parser -----------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="minislim", description="Train and evaluate TF-Slim style nets in NumPy.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train a net; resumes from the newest checkpoint in --logdir")
+    train.add_argument("--net", required=True, help=f"one of {', '.join(sorted(nets_factory.networks_map))}")
+    train.add_argument("--dataset", default="cifar10", choices=DATASETS)
+    train.add_argument("--data-dir", help="directory with the official files (default: the embedded CIFAR-10 subset)")
+    train.add_argument("--train-size", type=int, help="use the first N training images")
+    train.add_argument("--epochs", type=int, default=10)
+    train.add_argument("--steps", type=int, help="train this many steps instead of --epochs")
+    train.add_argument("--batch-size", type=int, default=64)
+    train.add_argument("--learning-rate", type=float, default=0.05)
+    train.add_argument("--weight-decay", type=float, default=5e-4)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--no-augment", action="store_true", help="no random crops and flips")
+    train.add_argument("--log-every", type=int, default=20, help="print progress every N steps")
+    train.add_argument("--diagnostics", type=int, help="print the per-layer diagnostics table every N steps")
+    train.add_argument("--logdir", required=True)
+    train.set_defaults(run=cmd_train)
+
+    evaluate = commands.add_parser("eval", help="evaluate the newest checkpoint in --logdir")
+    evaluate.add_argument("--logdir", required=True)
+    evaluate.add_argument("--dataset", choices=DATASETS, help="default: the one the model was trained on")
+    evaluate.add_argument("--data-dir", help="default: the training data dir (or the embedded subset)")
+    evaluate.add_argument("--split", default="test", choices=("train", "test"))
+    evaluate.add_argument("--checkpoint", help="a checkpoint file (default: the newest in --logdir)")
+    evaluate.add_argument("--batch-size", type=int, default=500)
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.set_defaults(run=cmd_eval)
+
+    summary = commands.add_parser("summary", help="print the variables of a net (the model analyzer's table)")
+    summary.add_argument("--net", required=True)
+    summary.add_argument("--num-classes", type=int, default=10)
+    summary.add_argument("--image-size", type=int, help="default: the net's default image size")
+    summary.set_defaults(run=cmd_summary)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Run the command line; returns the exit code (0 ok, 1 data error, 2 usage error)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    for name in ("epochs", "batch_size", "steps", "train_size", "log_every"):
+        value = getattr(args, name, None)
+        if value is not None and value <= 0:
+            parser.error(f"--{name.replace('_', '-')} must be a positive integer, got {value}")
+    try:
+        return args.run(args)
+    except UsageError as error:
+        print(f"minislim {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except (datasets.DatasetError, checkpoint.CheckpointError, learning.NonFiniteError) as error:
+        print(f"minislim {args.command}: error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
