@@ -14,7 +14,7 @@ values of a channel::
 
 One op instead of the ten or so primitives the formula needs (see
 :func:`minislim.nn.batch_normalization`) saves their intermediate arrays and passes.
-Per-channel sums are matrix products with a vector of ones (one BLAS call each).
+Per-channel sums use :func:`minislim.kernels.reduce.channel_sums` (one pass each).
 The op's instance keeps ``batch_mean`` and ``batch_variance`` (ndarrays; the variance
 divided by ``M``) so that the batch-norm layer can update its moving averages.
 
@@ -32,12 +32,8 @@ import numpy as np
 
 from minislim.autograd.function import Function
 from minislim.autograd.tensor import Tensor
+from minislim.kernels.reduce import channel_sums
 from minislim.ops.registry import register
-
-
-def _channel_sums(rows: np.ndarray) -> np.ndarray:
-    """``rows: [M, C]`` -> ``[C]`` sums, as one matrix product with a vector of ones."""
-    return np.ones(rows.shape[0], dtype=rows.dtype) @ rows
 
 
 class BatchNormTraining(Function):
@@ -56,22 +52,24 @@ class BatchNormTraining(Function):
         count = rows.shape[0]
         if count == 0:
             raise ValueError(f"fused_batch_norm: x of shape {x.shape} has no values to normalise")
-        mean = _channel_sums(rows) / count
+        mean = channel_sums(rows) / count
         centered = rows - mean
-        variance = _channel_sums(centered * centered) / count
+        variance = np.einsum("mc,mc->c", centered, centered) / count  # sum of squares, one pass
         inv_std = 1.0 / np.sqrt(variance + np.asarray(self.epsilon, dtype=variance.dtype))
         x_hat = centered
         x_hat *= inv_std  # in place: `centered` is not needed any more
         self.batch_mean, self.batch_variance = mean, variance
         self.save_for_backward(x_hat, inv_std, scale)
-        return (x_hat * scale + offset).reshape(x.shape)
+        y = x_hat * scale
+        y += offset
+        return y.reshape(x.shape)
 
     def backward(self, grad_output):
         x_hat, inv_std, scale = self.saved_arrays
         g = np.ascontiguousarray(grad_output).reshape(x_hat.shape)
         count = g.shape[0]
-        grad_offset = _channel_sums(g)
-        grad_scale = _channel_sums(g * x_hat)
+        grad_offset = channel_sums(g)
+        grad_scale = np.einsum("mc,mc->c", g, x_hat)  # sum of g * x_hat per channel, one pass
         grad_x = None
         if self.needs_input_grad[0]:
             grad_x = g - grad_offset / count
