@@ -115,14 +115,14 @@ class _LoggedTrainOp:
         return getattr(self._op, name)
 
 
-def progress_printer(total_steps: int, stream=sys.stdout):
+def progress_printer(total_steps: int, stream=None):
     """A log function that draws a progress bar in front of train's step lines."""
     def log(line: str) -> None:
         if line.startswith("step "):
             step = int(line.split()[1].split("/")[0])
             done = int(30 * step / max(total_steps, 1))
             line = f"[{'#' * done}{'.' * (30 - done)}] {line}"
-        print(line, file=stream, flush=True)
+        print(line, file=stream or sys.stdout, flush=True)
     return log
 
 

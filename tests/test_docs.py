@@ -14,7 +14,9 @@ PAGES = sorted(DOCS.glob("*.md"))
 BLOCK = re.compile(r"^```python[^\n]*\n(.*?)^```", re.S | re.M)
 
 # Pages the issues require; each must exist (and is executed below when it has code).
-REQUIRED = ["index", "install", "autograd", "gradcheck"]
+REQUIRED = ["index", "install", "quickstart", "autograd", "gradcheck", "convolution", "layers", "arg_scope",
+            "training", "checkpoints", "datasets", "cli", "porting_from_tf_slim", "benchmarks", "architecture",
+            "exercises"]
 
 
 def python_blocks(page: Path):

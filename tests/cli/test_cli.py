@@ -1,0 +1,135 @@
+"""The command line end to end: train a few steps, evaluate, resume, and the errors a user
+can make (one line on stderr, exit code 2 for usage, 1 for data)."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from minislim import cli
+from minislim.datasets import cifar10
+
+TINY = ["--train-size", "48", "--batch-size", "16", "--log-every", "1"]
+
+
+def write_cifar_dir(folder, n_train=48, n_test=20, seed=0):
+    rng = np.random.default_rng(seed)
+    os.makedirs(folder, exist_ok=True)
+    for name, n in [("data_batch_1.bin", n_train), ("test_batch.bin", n_test)]:
+        images = rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8)
+        cifar10.write_binary_batch(os.path.join(folder, name), images, np.arange(n) % 10)
+    return folder
+
+
+def run(args, capsys):
+    code = cli.main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_train_then_eval_json_on_the_embedded_subset(tmp_path, capsys):
+    logdir = str(tmp_path / "run")
+    code, out, _ = run(["train", "--net", "vgg_cifar", "--steps", "3", *TINY, "--logdir", logdir], capsys)
+    assert code == 0
+    assert "training from scratch" in out and "[" in out and "time left" in out
+    assert sorted(os.listdir(logdir)) == ["minislim.json", "model.ckpt-3.npz", "train_log.jsonl"]
+    with open(os.path.join(logdir, "train_log.jsonl")) as f:
+        log = [json.loads(line) for line in f]
+    assert [r["step"] for r in log] == [1, 2, 3] and all(np.isfinite(r["loss"]) for r in log)
+    config = json.load(open(os.path.join(logdir, "minislim.json")))
+    assert config["net"] == "vgg_cifar" and len(config["mean"]) == 3 and config["class_names"][3] == "cat"
+
+    code, out, _ = run(["eval", "--logdir", logdir, "--json"], capsys)
+    assert code == 0
+    result = json.loads(out)
+    assert result["examples"] == 1000 and result["global_step"] == 3
+    assert 0.0 <= result["accuracy"] <= 1.0 and np.isfinite(result["loss"])
+
+
+def test_running_train_again_resumes_and_continues(tmp_path, capsys):
+    logdir = str(tmp_path / "run")
+    assert run(["train", "--net", "lenet", "--learning-rate", "0.01", "--steps", "2", *TINY, "--logdir", logdir],
+               capsys)[0] == 0
+    code, out, _ = run(["train", "--net", "lenet", "--learning-rate", "0.01", "--steps", "4", *TINY,
+                        "--logdir", logdir], capsys)
+    assert code == 0
+    assert "Resumed from" in out and "global step 2" in out
+    assert "model.ckpt-4.npz" in os.listdir(logdir)
+
+
+def test_eval_works_on_a_data_dir_with_only_the_test_file(tmp_path, capsys):
+    data_dir = write_cifar_dir(str(tmp_path / "data"))
+    logdir = str(tmp_path / "run")
+    assert run(["train", "--net", "lenet", "--data-dir", data_dir, "--learning-rate", "0.01", "--steps", "2",
+                *TINY, "--logdir", logdir], capsys)[0] == 0
+    test_only = str(tmp_path / "test_only")
+    os.makedirs(test_only)
+    os.rename(os.path.join(data_dir, "test_batch.bin"), os.path.join(test_only, "test_batch.bin"))
+    code, out, _ = run(["eval", "--logdir", logdir, "--data-dir", test_only, "--json"], capsys)
+    assert code == 0 and json.loads(out)["examples"] == 20
+
+
+def test_summary_prints_the_variables_table(capsys):
+    code, out, _ = run(["summary", "--net", "vgg_cifar"], capsys)
+    assert code == 0
+    assert "vgg_cifar/conv1/conv1_1/weights" in out and "Total size of variables: 815466" in out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "--net", "resnet"], "unknown net 'resnet'"),
+    (["eval"], "holds no minislim.json"),
+])
+def test_usage_errors_exit_with_2_and_one_line(args, message, tmp_path, capsys):
+    code, _, err = run(args + ["--logdir", str(tmp_path)], capsys)
+    assert code == 2
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_a_logdir_holding_another_net_is_refused(tmp_path, capsys):
+    logdir = str(tmp_path / "run")
+    assert run(["train", "--net", "lenet", "--learning-rate", "0.01", "--steps", "1", *TINY, "--logdir", logdir],
+               capsys)[0] == 0
+    code, _, err = run(["train", "--net", "vgg_cifar", "--steps", "1", *TINY, "--logdir", logdir], capsys)
+    assert code == 2 and "holds a lenet" in err
+
+
+def test_data_errors_exit_with_1_and_name_the_file(tmp_path, capsys):
+    missing = str(tmp_path / "nowhere")
+    code, _, err = run(["train", "--net", "lenet", "--data-dir", missing, *TINY, "--logdir", str(tmp_path / "a")],
+                       capsys)
+    assert code == 1 and "nowhere" in err and "does not exist" in err
+
+    truncated = write_cifar_dir(str(tmp_path / "truncated"))
+    path = os.path.join(truncated, "data_batch_1.bin")
+    with open(path, "r+b") as f:
+        f.truncate(3073 * 5 + 100)
+    code, _, err = run(["train", "--net", "lenet", "--data-dir", truncated, *TINY, "--logdir", str(tmp_path / "b")],
+                       capsys)
+    assert code == 1 and "data_batch_1.bin" in err and len(err.strip().splitlines()) == 1
+
+    bad_labels = write_cifar_dir(str(tmp_path / "labels"))
+    path = os.path.join(bad_labels, "data_batch_1.bin")
+    raw = bytearray(open(path, "rb").read())
+    raw[0] = 42  # the first record's label byte
+    open(path, "wb").write(bytes(raw))
+    code, _, err = run(["train", "--net", "lenet", "--data-dir", bad_labels, *TINY, "--logdir", str(tmp_path / "c")],
+                       capsys)
+    assert code == 1 and "data_batch_1.bin" in err and "42" in err
+
+
+def test_bad_numbers_are_argparse_usage_errors(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["train", "--net", "lenet", "--epochs", "0", "--logdir", str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert "--epochs must be a positive integer" in capsys.readouterr().err
+
+
+def test_python_dash_m_minislim_runs(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "minislim", "summary", "--net", "lenet"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "LeNet/fc4/weights" in result.stdout
+    result = subprocess.run([sys.executable, "-m", "minislim", "eval", "--logdir", str(tmp_path)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
