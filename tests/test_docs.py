@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
-PAGES = sorted(DOCS.glob("*.md"))
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+PAGES = sorted(DOCS.glob("*.md")) + [ROOT / "README.md"]
 BLOCK = re.compile(r"^```python[^\n]*\n(.*?)^```", re.S | re.M)
 
 # Pages the issues require; each must exist (and is executed below when it has code).
