@@ -16,8 +16,8 @@ test:  ## run the whole suite (slow tests included: notebooks, end-to-end traini
 test-fast:  ## run the suite without the tests marked slow
 	$(PYTEST) tests -m "not slow"
 
-lint:  ## ruff (pyflakes + pycodestyle rules) over the package, tests, bench and notebooks
-	$(PYTHON) -m ruff check minislim tests bench
+lint:  ## ruff (pyflakes + pycodestyle rules) over the package, tests, benchmarks and notebooks
+	$(PYTHON) -m ruff check minislim tests bench notebooks
 
 bench:  ## benchmarks: autograd overhead, convolution vs GEMM floor (and PyTorch when installed)
 	$(PYTHON) bench/overhead.py

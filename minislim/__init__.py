@@ -96,6 +96,6 @@ from minislim.checkpoint import assign_from_checkpoint_fn  # noqa: E402
 __all__ += ["checkpoint", "evaluation", "learning", "assign_from_checkpoint_fn"]
 
 # --- nets, datasets, data (layer 9) ---
-from minislim import data, datasets  # noqa: E402
+from minislim import data, datasets, exercises, nets  # noqa: E402
 
-__all__ += ["data", "datasets"]
+__all__ += ["data", "datasets", "exercises", "nets"]
