@@ -15,6 +15,9 @@ it prints (as Markdown tables):
 * ``torch``: PyTorch CPU on the same layer (channels_last, same thread count) when it is
   installed, and our time divided by it.
 
+NumPy's functions and the GEMM floor run interleaved (a, b, c, a, b, c, ...) so that
+their ratios stay fair when the machine's load drifts; PyTorch runs in its own block.
+
 Run: ``python bench/conv.py [--batch 64] [--repeats 9] [--threads T]``. Compare ratios from one run:
 absolute times drift 10-20% between runs on a shared machine.
 """
@@ -55,6 +58,19 @@ def median_times(functions: dict, repeats: int, warmup: int = 2) -> dict:
             if round_ >= warmup:
                 times[name].append(time.perf_counter() - start)
     return {name: statistics.median(values) * 1e3 for name, values in times.items()}
+
+
+def separately(functions: dict, repeats: int) -> dict:
+    """:func:`median_times` for another library's functions, after a pause.
+
+    Not interleaved with NumPy's: OpenBLAS's idle threads spin for a while after each
+    product, and PyTorch's OpenMP threads after each parallel region, and on a small
+    machine each library's spinning threads would slow the other down.
+    """
+    time.sleep(0.5)
+    result = median_times(functions, repeats)
+    time.sleep(0.5)
+    return result
 
 
 def blas_info() -> tuple:
@@ -145,9 +161,9 @@ def bench_layer(h, w, c, oc, batch, repeats, torch, rng) -> dict:
         "floor fwd": forward_product,
         "floor bwd": lambda: [product() for product in backward_products],
     }
-    if torch is not None:
-        functions.update(torch_layer(torch, x, filters, grad_output, needs_input_grad))
     row.update(median_times(functions, repeats))
+    if torch is not None:
+        row.update(separately(torch_layer(torch, x, filters, grad_output, needs_input_grad), repeats))
     row["floor fwd+bwd"] = row["floor fwd"] + row.pop("floor bwd")
     return row
 
@@ -184,8 +200,9 @@ def bench_pool(h, w, c, batch, repeats, torch, rng) -> dict:
         y = pool.max_pool2d(x, 2, 2)
         pool.max_pool2d_grad(x, grad_output, 2, 2, output=y)
 
-    functions = {"one pass": lambda: np.add(x, x, out=out), "fwd": lambda: pool.max_pool2d(x, 2, 2),
-                 "fwd+bwd": step}
+    row = {"input": f"{h}x{w}x{c}", **median_times({"one pass": lambda: np.add(x, x, out=out),
+                                                      "fwd": lambda: pool.max_pool2d(x, 2, 2), "fwd+bwd": step},
+                                                     repeats)}
     if torch is not None:
         xt = torch.from_numpy(x).permute(0, 3, 1, 2).contiguous(memory_format=torch.channels_last)
         xt_grad = xt.clone().requires_grad_(True)
@@ -200,8 +217,8 @@ def bench_pool(h, w, c, batch, repeats, torch, rng) -> dict:
             xt_grad.grad = None
             max_pool(xt_grad, 2, 2).backward(gt)
 
-        functions.update({"torch fwd": torch_forward, "torch fwd+bwd": torch_step})
-    return {"input": f"{h}x{w}x{c}", **median_times(functions, repeats)}
+        row.update(separately({"torch fwd": torch_forward, "torch fwd+bwd": torch_step}, repeats))
+    return row
 
 
 # --- report ------------------------------------------------------------------------------------

@@ -134,14 +134,15 @@ def conv2d_grad_filter(x: np.ndarray, grad_output: np.ndarray, filters_shape: tu
         ``[KH, KW, C, OC]``.
     """
     geometry = conv_geometry(x.shape, filters_shape, stride, padding, rate)
+    _check_grad_output(grad_output, geometry, "conv2d")
     dtype = compute_dtype(x, grad_output)
     if columns is None:
         columns = im2col(x.astype(dtype, copy=False), geometry.kernel, geometry.stride, geometry.rate,
                          geometry.pads, geometry.out_hw, workspace=workspace)
-    oc = filters_shape[3]
-    rows = columns.reshape(-1, columns[0, 0, 0].size)                             # [M, K]
-    grads = np.ascontiguousarray(grad_output, dtype=dtype).reshape(-1, oc)       # [M, OC]
-    return (rows.T @ grads).reshape(filters_shape)                              # [K, OC]
+    kh, kw, c, oc = filters_shape
+    rows = columns.reshape(-1, kh * kw * c)                                  # [M, K]
+    grads = np.ascontiguousarray(grad_output, dtype=dtype).reshape(-1, oc)  # [M, OC]
+    return (rows.T @ grads).reshape(filters_shape)                         # [K, OC]
 
 
 def conv2d_grad_input(grad_output: np.ndarray, filters: np.ndarray, input_shape: tuple, stride=1,
@@ -174,9 +175,7 @@ def conv2d_grad_input(grad_output: np.ndarray, filters: np.ndarray, input_shape:
     """
     workspace = WORKSPACE if workspace is None else workspace
     geometry = conv_geometry(input_shape, filters.shape, stride, padding, rate, scope)
-    if tuple(grad_output.shape) != geometry.output_shape:
-        raise ValueError(f"{scope}: the output gradient must have shape {geometry.output_shape}, "
-                         f"got {tuple(grad_output.shape)}")
+    _check_grad_output(grad_output, geometry, scope)
     dtype = compute_dtype(grad_output, filters)
     n, h, w, c = input_shape
     kh, kw, _, oc = filters.shape
@@ -205,6 +204,12 @@ def conv2d_grad_input(grad_output: np.ndarray, filters: np.ndarray, input_shape:
         # 3. one matrix product: [images * H * W, KH * KW * OC] @ [KH * KW * OC, C]
         np.matmul(columns.reshape(-1, kh * kw * oc), flipped, out=grad_inputs[start:stop].reshape(-1, c))
     return grad_inputs
+
+
+def _check_grad_output(grad_output: np.ndarray, geometry: ConvGeometry, scope: str) -> None:
+    if tuple(grad_output.shape) != geometry.output_shape:
+        what = "inputs" if scope == "conv2d_transpose" else "output gradient"
+        raise ValueError(f"{scope}: the {what} must have shape {geometry.output_shape}, got {tuple(grad_output.shape)}")
 
 
 def _spread_slices(offset: int, stride: int, out_size: int, length: int) -> tuple:

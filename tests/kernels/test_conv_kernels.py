@@ -218,3 +218,13 @@ def test_matches_pytorch(rng, stride, padding, rate):
                                xt.grad.numpy().transpose(0, 2, 3, 1), **TOL)
     np.testing.assert_allclose(conv.conv2d_grad_filter(x, grad_output, filters.shape, stride, padding, rate),
                                wt.grad.numpy().transpose(2, 3, 1, 0), **TOL)
+
+
+def test_gradients_reject_an_output_gradient_of_the_wrong_shape(rng):
+    x, filters = rng.standard_normal((1, 4, 4, 2)), rng.standard_normal((3, 3, 2, 3))
+    wrong = np.ones((1, 4, 4, 2))
+    with pytest.raises(ValueError, match=r"conv2d: the output gradient must have shape \(1, 4, 4, 3\), "
+                                         r"got \(1, 4, 4, 2\)"):
+        conv.conv2d_grad_input(wrong, filters, x.shape)
+    with pytest.raises(ValueError, match=r"output gradient must have shape \(1, 4, 4, 3\)"):
+        conv.conv2d_grad_filter(x, wrong, filters.shape)
