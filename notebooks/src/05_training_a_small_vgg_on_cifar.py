@@ -327,6 +327,6 @@ plt.show()
 # parameters soon overfits.
 #
 # Things to try (each changes one line above): `STEPS = 600`; the recipe's widths
-# `(32, 64, 128)` (about four times slower per step); `dropout_keep_prob=0.5`; no
+# `(32, 64, 128)` (two to four times slower per step); `dropout_keep_prob=0.5`; no
 # augmentation (`augment=data.Normalize(mean, std)`), and compare the gap between the
 # training and test curves.
