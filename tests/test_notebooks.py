@@ -54,9 +54,11 @@ def code_cells(nb):
 
 # --- fast checks ------------------------------------------------------------------------
 
-def test_the_first_notebooks_exist():
+def test_the_six_lessons_exist():
     stems = {p.stem for p in NOTEBOOKS}
-    for name in ["01_autograd_from_scratch", "02_gradient_checking", "03_im2col_convolution"]:
+    for name in ["01_autograd_from_scratch", "02_gradient_checking", "03_im2col_convolution",
+                 "04_slim_layers_and_arg_scope", "05_training_a_small_vgg_on_cifar",
+                 "06_checkpoints_finetuning_and_evaluation"]:
         assert name in stems, f"notebooks/{name}.ipynb is missing"
 
 
