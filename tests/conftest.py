@@ -2,15 +2,16 @@
 import numpy as np
 import pytest
 
+import minislim.framework
 from minislim.autograd.grad_mode import reset_grad_mode
+from minislim.kernels.im2col import WORKSPACE
 
 
 def reset_global_state() -> None:
     """Reset everything minislim keeps globally (one place, so no test sees leftovers)."""
     reset_grad_mode()
-    # --- framework resets (default graph, arg_scope stack) go here ---
-    import minislim.framework
     minislim.framework.reset_global_state()  # graphs, arg_scope stack, slim.nn's generator
+    WORKSPACE.clear()  # the convolutions' reusable buffers
 
 
 @pytest.fixture(autouse=True)
