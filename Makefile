@@ -19,9 +19,10 @@ test-fast:  ## run the suite without the tests marked slow
 lint:  ## ruff (pyflakes + pycodestyle rules) over the package, tests, benchmarks and notebooks
 	$(PYTHON) -m ruff check minislim tests bench notebooks
 
-bench:  ## benchmarks: autograd overhead, convolution vs GEMM floor (and PyTorch when installed)
+bench:  ## benchmarks: autograd overhead, convolution vs GEMM floor, a vgg_cifar step (and PyTorch when installed)
 	$(PYTHON) bench/overhead.py
 	$(PYTHON) bench/conv.py
+	$(PYTHON) bench/train_cifar.py --step-time
 
 notebooks:  ## execute every notebook top to bottom in a fresh kernel
 	$(PYTEST) tests/test_notebooks.py -m slow
