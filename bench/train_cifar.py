@@ -19,6 +19,8 @@ training images per second, PyTorch held to the same number of threads as NumPy'
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
 import sys
@@ -153,11 +155,8 @@ def run_minislim(args, steps: int) -> dict:
         raise SystemExit("minislim train failed")
     with open(os.path.join(logdir, cli.TRAIN_LOG)) as f:
         seconds = [json.loads(line)["seconds"] for line in f][-1]
-    result = {}
-    import contextlib
-    import io
     buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
+    with contextlib.redirect_stdout(buffer):  # `minislim eval --json` prints one JSON line
         cli.main(["eval", "--logdir", logdir, "--json"])
     result = json.loads(buffer.getvalue().strip().splitlines()[-1])
     return {"accuracy": result["accuracy"], "seconds": seconds, "logdir": logdir}

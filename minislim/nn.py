@@ -9,7 +9,7 @@ from minislim.ops.arithmetic import add, divide, matmul, multiply, negative, pow
 from minislim.ops.dropout import dropout
 from minislim.ops.lrn import local_response_normalization, lrn
 from minislim.ops.math_ops import abs, clip, exp, log, maximum, minimum, sqrt, where
-from minislim.ops.normalize import batch_normalization, l2_normalize
+from minislim.ops.normalization import batch_normalization, l2_normalize
 from minislim.ops.reductions import max, mean, min, sum, var
 from minislim.ops.shape_ops import (broadcast_to, concat, getitem, one_hot, pad, reshape, stack,
                                     transpose)

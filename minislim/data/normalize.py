@@ -20,6 +20,8 @@ from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from minislim.kernels.reduce import channel_sums
+
 ArrayLike = Union[np.ndarray, Sequence[float]]
 
 
@@ -62,8 +64,7 @@ def channel_stats(images: np.ndarray, chunk_size: int = 2048) -> Tuple[np.ndarra
         return mean, np.sqrt(variance)
     total = np.zeros(channels)
     for chunk in chunks:
-        ones = np.ones(len(chunk))
-        total += ones @ chunk.astype(np.float64)          # a BLAS product: fast column sums
+        total += channel_sums(chunk.astype(np.float64))
     mean = total / count
     squares = np.zeros(channels)
     for chunk in chunks:

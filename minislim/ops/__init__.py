@@ -5,10 +5,10 @@ backward side by side, a functional wrapper, and an entry in the op table
 (:mod:`minislim.ops.registry`). :mod:`minislim.nn` is the public face (the ``tf.nn``
 analogue); importing this package also attaches operators and methods to ``Tensor``.
 """
-from minislim.ops import (activations, arithmetic, conv, dropout, lrn, math_ops, normalize, pool, random,
+from minislim.ops import (activations, arithmetic, conv, dropout, lrn, math_ops, normalization, pool, random,
                           reductions, registry, shape_ops, softmax, tensor_methods)
 
 tensor_methods.install()
 
-__all__ = ["activations", "arithmetic", "conv", "lrn", "pool", "dropout", "math_ops", "normalize", "random", "reductions",
+__all__ = ["activations", "arithmetic", "conv", "lrn", "pool", "dropout", "math_ops", "normalization", "random", "reductions",
            "registry", "shape_ops", "softmax", "tensor_methods"]

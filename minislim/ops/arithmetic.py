@@ -18,7 +18,8 @@ from minislim.autograd.function import Function
 from minislim.ops.registry import broadcastable_pair, random_shape, register
 
 
-def _broadcast(op_name: str, numpy_op, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def broadcast_apply(op_name: str, numpy_op, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``numpy_op(a, b)``; shapes that do not broadcast raise a ValueError naming both."""
     try:
         return numpy_op(a, b)
     except ValueError:
@@ -27,7 +28,7 @@ def _broadcast(op_name: str, numpy_op, a: np.ndarray, b: np.ndarray) -> np.ndarr
 
 class Add(Function):
     def forward(self, a, b):
-        return _broadcast("add", np.add, a, b)
+        return broadcast_apply("add", np.add, a, b)
 
     def backward(self, grad_output):
         return grad_output, grad_output
@@ -35,7 +36,7 @@ class Add(Function):
 
 class Subtract(Function):
     def forward(self, a, b):
-        return _broadcast("subtract", np.subtract, a, b)
+        return broadcast_apply("subtract", np.subtract, a, b)
 
     def backward(self, grad_output):
         return grad_output, -grad_output
@@ -44,7 +45,7 @@ class Subtract(Function):
 class Multiply(Function):
     def forward(self, a, b):
         self.save_for_backward(a, b)
-        return _broadcast("multiply", np.multiply, a, b)
+        return broadcast_apply("multiply", np.multiply, a, b)
 
     def backward(self, grad_output):
         a, b = self.saved_arrays
@@ -56,7 +57,7 @@ class Multiply(Function):
 class Divide(Function):
     def forward(self, a, b):
         self.save_for_backward(a, b)
-        return _broadcast("divide", np.divide, a, b)
+        return broadcast_apply("divide", np.divide, a, b)
 
     def backward(self, grad_output):
         a, b = self.saved_arrays
@@ -77,7 +78,7 @@ class Power(Function):
     """``x ** p`` for a tensor exponent ``p`` (``x`` must be positive where ``p`` needs a gradient)."""
 
     def forward(self, x, p):
-        y = _broadcast("power", np.power, x, p)
+        y = broadcast_apply("power", np.power, x, p)
         self.save_for_backward(x, p, y)
         return y
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from minislim.autograd.function import Function
-from minislim.ops.arithmetic import _broadcast
+from minislim.ops.arithmetic import broadcast_apply
 from minislim.ops.registry import away_from, broadcastable_pair, random_shape, register
 
 
@@ -64,7 +64,7 @@ class Maximum(Function):
     """Elementwise maximum; on a tie the gradient goes to the first argument."""
 
     def forward(self, a, b):
-        out = _broadcast("maximum", np.maximum, a, b)
+        out = broadcast_apply("maximum", np.maximum, a, b)
         self.save_for_backward(a >= b)
         return out
 
@@ -77,7 +77,7 @@ class Minimum(Function):
     """Elementwise minimum; on a tie the gradient goes to the first argument."""
 
     def forward(self, a, b):
-        out = _broadcast("minimum", np.minimum, a, b)
+        out = broadcast_apply("minimum", np.minimum, a, b)
         self.save_for_backward(a <= b)
         return out
 

@@ -1,4 +1,7 @@
-"""``fused_batch_norm``: batch normalisation over a batch, forward and backward in one op.
+"""Normalisation ops: ``fused_batch_norm`` (one op, forward and backward side by side),
+and ``batch_normalization`` and ``l2_normalize`` composed from primitives.
+
+``fused_batch_norm``: batch normalisation over a batch, forward and backward in one op.
 
 For ``x: [..., C]`` with ``M`` values per channel (``M = N*H*W`` for images)::
 
@@ -12,8 +15,8 @@ values of a channel::
     d offset = sum(g)                    d scale = sum(g * x_hat)
     d x = scale / sqrt(var + eps) * (g - mean(g) - x_hat * mean(g * x_hat))
 
-One op instead of the ten or so primitives the formula needs (see
-:func:`minislim.nn.batch_normalization`) saves their intermediate arrays and passes.
+One op instead of the ten or so primitives the formula needs (compare
+:func:`batch_normalization` below, composed from them) saves their intermediate arrays and passes.
 Per-channel sums use :func:`minislim.kernels.reduce.channel_sums` (one pass each).
 The op's instance keeps ``batch_mean`` and ``batch_variance`` (ndarrays; the variance
 divided by ``M``) so that the batch-norm layer can update its moving averages.
@@ -33,6 +36,9 @@ import numpy as np
 from minislim.autograd.function import Function
 from minislim.autograd.tensor import Tensor
 from minislim.kernels.reduce import channel_sums
+from minislim.ops.arithmetic import add, divide, multiply, subtract
+from minislim.ops.math_ops import maximum, sqrt
+from minislim.ops.reductions import sum as reduce_sum
 from minislim.ops.registry import register
 
 
@@ -96,6 +102,31 @@ def fused_batch_norm(x, scale, offset, epsilon: float = 1e-3):
     y = op(x, scale, offset)
     return y, Tensor(op.batch_mean), Tensor(op.batch_variance)
 
+
+
+def batch_normalization(x, mean, variance, offset=None, scale=None, variance_epsilon: float = 1e-3):
+    """TF's ``tf.nn.batch_normalization``: ``(x - mean) / sqrt(variance + eps) * scale + offset``.
+
+    Composed from differentiable primitives, so the engine derives its gradient (with the
+    statistics given, not computed from ``x``: that is :func:`fused_batch_norm`).
+    """
+    y = divide(subtract(x, mean), sqrt(add(variance, variance_epsilon)))
+    if scale is not None:
+        y = multiply(y, scale)
+    if offset is not None:
+        y = add(y, offset)
+    return y
+
+
+def l2_normalize(x, axis=None, epsilon: float = 1e-12):
+    """``x / sqrt(max(sum(x**2, axis), epsilon))`` (TF's ``tf.nn.l2_normalize``).
+
+    >>> from minislim.autograd.tensor import Tensor
+    >>> [round(v, 3) for v in l2_normalize(Tensor([3.0, 4.0]), axis=0).data.tolist()]
+    [0.6, 0.8]
+    """
+    squared = reduce_sum(multiply(x, x), axis=axis, keepdims=True)
+    return divide(x, sqrt(maximum(squared, epsilon)))
 
 def _bn_inputs(rng):
     shape = tuple(int(v) for v in rng.integers(1, 4, size=int(rng.integers(1, 4)))) + (int(rng.integers(1, 4)),)
