@@ -13,7 +13,10 @@ it prints (as Markdown tables):
   (tracemalloc, empty workspace), minus the output and the two gradients, and its ratio
   to the forward's im2col buffer;
 * ``torch``: PyTorch CPU on the same layer (channels_last, same thread count) when it is
-  installed, and our time divided by it.
+  installed, and our time divided by it;
+* a second table, the bound of any im2col design: the floor plus the layer's im2col copies
+  (``np.copyto`` of the kernels' strided window views into reused buffers), and how far
+  the measured time and PyTorch's are from it.
 
 NumPy's functions and the GEMM floor run interleaved (a, b, c, a, b, c, ...) so that
 their ratios stay fair when the machine's load drifts; PyTorch runs in its own block.
@@ -25,52 +28,26 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import platform
-import statistics
-import time
+import sys
 import tracemalloc
 
 import numpy as np
 
-from minislim.kernels import pool
-from minislim.kernels.conv import conv_geometry
-from minislim.kernels.im2col import WORKSPACE
-from minislim.ops.conv import Conv2D
+sys.path.insert(0, os.path.dirname(__file__))
+from _common import gemm_products, im2col_copies, median_times, run_all, separately  # noqa: E402
+
+from minislim.kernels import pool  # noqa: E402
+from minislim.kernels.conv import conv_geometry  # noqa: E402
+from minislim.kernels.im2col import WORKSPACE  # noqa: E402
+from minislim.ops.conv import Conv2D  # noqa: E402
 
 #: (H, W, C, OC) of the 3x3 SAME convolutions of a small VGG for CIFAR
 LAYERS = [(32, 32, 3, 32), (32, 32, 32, 32), (16, 16, 32, 64), (16, 16, 64, 64), (8, 8, 64, 128), (8, 8, 128, 128)]
 #: (H, W, C) of the inputs of its 2x2/2 max pools
 POOLS = [(32, 32, 32), (16, 16, 64), (8, 8, 128)]
 MIB = 2.0 ** 20
-
-
-def median_times(functions: dict, repeats: int, warmup: int = 2) -> dict:
-    """Median wall time in milliseconds of each function, the functions run in turn.
-
-    Interleaving the runs (a, b, c, a, b, c, ...) keeps the ratios fair when the machine's
-    load drifts during the benchmark, as it does on a shared machine.
-    """
-    times = {name: [] for name in functions}
-    for round_ in range(warmup + repeats):
-        for name, fn in functions.items():
-            start = time.perf_counter()
-            fn()
-            if round_ >= warmup:
-                times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) * 1e3 for name, values in times.items()}
-
-
-def separately(functions: dict, repeats: int) -> dict:
-    """:func:`median_times` for another library's functions, after a pause.
-
-    Not interleaved with NumPy's: OpenBLAS's idle threads spin for a while after each
-    product, and PyTorch's OpenMP threads after each parallel region, and on a small
-    machine each library's spinning threads would slow the other down.
-    """
-    time.sleep(0.5)
-    result = median_times(functions, repeats)
-    time.sleep(0.5)
-    return result
 
 
 def blas_info() -> tuple:
@@ -115,21 +92,6 @@ def conv_forward(x, filters):
     return y
 
 
-def gemm_products(shapes, rng) -> list:
-    """One ``np.matmul(a, b, out=out)`` per (M, K, N, transposed_a) in ``shapes``, operands laid
-    out as the kernels lay them out (C-contiguous, or a plain transpose of a C-contiguous [M, K])."""
-    products = []
-    for m, k, n, transposed_a in shapes:
-        a = rng.standard_normal((m, k), dtype=np.float32)
-        if transposed_a:  # the filters' gradient: columns.T @ grad_output
-            b, out = rng.standard_normal((m, n), dtype=np.float32), np.empty((k, n), np.float32)
-            a = a.T
-        else:
-            b, out = rng.standard_normal((k, n), dtype=np.float32), np.empty((m, n), np.float32)
-        products.append(lambda a=a, b=b, out=out: np.matmul(a, b, out=out))
-    return products
-
-
 def peak_extra_mib(x, filters, grad_output, needs_input_grad) -> float:
     """Peak NumPy allocation of one cold forward+backward, minus the output and the gradients."""
     WORKSPACE.clear()
@@ -155,13 +117,16 @@ def bench_layer(h, w, c, oc, batch, repeats, torch, rng) -> dict:
     WORKSPACE.clear()
     forward_product, *backward_products = gemm_products(
         [(m, k, oc, False), (m, k, oc, True)] + ([(m, 9 * oc, c, False)] if needs_input_grad else []), rng)
+    copies = im2col_copies(batch, [(h, w, c, oc, needs_input_grad)], rng)
     functions = {
         "fwd": lambda: conv_forward(x, filters),
         "fwd+bwd": lambda: conv_step(x, filters, grad_output, needs_input_grad),
         "floor fwd": forward_product,
-        "floor bwd": lambda: [product() for product in backward_products],
+        "floor bwd": lambda: run_all(backward_products),
     }
     row.update(median_times(functions, repeats))
+    # back to back, their data warm in the caches: the copies' most favourable case (a lower bound)
+    row.update(median_times({"copies": lambda: run_all(copies)}, repeats))
     if torch is not None:
         row.update(separately(torch_layer(torch, x, filters, grad_output, needs_input_grad), repeats))
     row["floor fwd+bwd"] = row["floor fwd"] + row.pop("floor bwd")
@@ -261,6 +226,8 @@ def main(argv=None) -> None:
                      f"| {row['fwd+bwd'] / row['torch fwd+bwd']:.2f} |")
         print(line)
 
+    print_bounds(rows + [total_row(rows, torch)], torch)
+
     pools = [bench_pool(*shape, args.batch, args.repeats, torch, rng) for shape in POOLS]
     print("\n2x2/2 max pooling, times in ms (one pass: np.add(x, x, out=...) on the input)\n")
     head, rule = "| input | one pass | fwd | fwd+bwd | fwd+bwd in passes |", "| --- | ---: | ---: | ---: | ---: |"
@@ -277,8 +244,29 @@ def main(argv=None) -> None:
         print(line)
 
 
+def print_bounds(rows, torch) -> None:
+    """What no im2col design can beat here: its matrix products, plus its im2col copies."""
+    print("\nWhat bounds an im2col convolution here (forward+backward, ms): the matrix products alone"
+          "\n(floor), plus the im2col copies the layer makes (forward columns; columns of the output"
+          "\ngradient for the inputs' gradient), timed back to back on the kernels' own strided views\n")
+    head = "| layer | floor | copies | floor+copies | (floor+copies) /floor | fwd+bwd | /(floor+copies) |"
+    rule = "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+    if torch:
+        head += " floor /torch | (floor+copies) /torch |"
+        rule += " ---: | ---: |"
+    print(head)
+    print(rule)
+    for row in rows:
+        floor, bound = row["floor fwd+bwd"], row["floor fwd+bwd"] + row["copies"]
+        line = (f"| {row['layer']} | {floor:.1f} | {row['copies']:.1f} | {bound:.1f} | {bound / floor:.2f} "
+                f"| {row['fwd+bwd']:.1f} | {row['fwd+bwd'] / bound:.2f} |")
+        if torch:
+            line += f" {floor / row['torch fwd+bwd']:.2f} | {bound / row['torch fwd+bwd']:.2f} |"
+        print(line)
+
+
 def total_row(rows, torch) -> dict:
-    keys = ["fwd", "floor fwd", "fwd+bwd", "floor fwd+bwd"] + (["torch fwd", "torch fwd+bwd"] if torch else [])
+    keys = ["fwd", "floor fwd", "fwd+bwd", "floor fwd+bwd", "copies"] + (["torch fwd", "torch fwd+bwd"] if torch else [])
     return {"layer": "**all six**", **{key: sum(row[key] for row in rows) for key in keys}}
 
 

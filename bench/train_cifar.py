@@ -15,6 +15,8 @@ training images per second, PyTorch held to the same number of threads as NumPy'
     python bench/train_cifar.py --epochs 20                 # both, on ../shared/data
     python bench/train_cifar.py --epochs 1 --framework minislim
     python bench/train_cifar.py --step-time                 # only the time of one training step
+                                                            # (with and without batch norm, and the
+                                                            # floor of its matrix products)
 """
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import header, median_time, torch_or_none  # noqa: E402
+from _common import gemm_products, header, median_time, run_all, torch_or_none  # noqa: E402
 
 import minislim as slim  # noqa: E402
 from minislim import cli, data, datasets  # noqa: E402
@@ -43,14 +45,17 @@ RECIPE = dict(batch_size=64, learning_rate=0.05, momentum=0.9, weight_decay=5e-4
 
 # --- PyTorch, the same recipe ----------------------------------------------------------------
 
-def torch_vgg_cifar(torch, num_classes: int = 10):
+def torch_vgg_cifar(torch, num_classes: int = 10, batch_norm: bool = True):
     nn = torch.nn
     layers, channels = [], 3
     for width in RECIPE["widths"]:
         for _ in range(2):
-            conv = nn.Conv2d(channels, width, 3, padding=1, bias=False)  # BN follows: no bias (as slim)
-            layers += [conv, nn.BatchNorm2d(width, eps=RECIPE["bn_epsilon"], momentum=1 - RECIPE["bn_decay"]),
-                       nn.ReLU(inplace=True)]
+            if batch_norm:  # BN follows: no bias (as slim)
+                layers += [nn.Conv2d(channels, width, 3, padding=1, bias=False),
+                           nn.BatchNorm2d(width, eps=RECIPE["bn_epsilon"], momentum=1 - RECIPE["bn_decay"])]
+            else:
+                layers.append(nn.Conv2d(channels, width, 3, padding=1, bias=True))
+            layers.append(nn.ReLU(inplace=True))
             channels = width
         layers.append(nn.MaxPool2d(2))
     # minislim flattens NHWC; PyTorch NCHW. The order differs, the function class does not.
@@ -111,35 +116,90 @@ def train_torch(torch, pipeline, steps: int, test_images, test_labels):
 
 # --- one training step, side by side ----------------------------------------------------------
 
-def step_times(threads: int, repeats: int) -> None:
+def step_times(threads: int, repeats: int, use_torch: bool = True) -> None:
+    """Time one training step of each framework, with and without batch norm, and the floor.
+
+    The floor is ``np.matmul`` alone for every matrix product of minislim's step (three per
+    convolution but the first, which computes no input gradient, and three per fully
+    connected layer), on operands laid out as the kernels lay them out: no step built on
+    NumPy's matrix products can be faster.
+    """
     rng = np.random.default_rng(0)
     images = rng.standard_normal((RECIPE["batch_size"], 32, 32, 3)).astype(np.float32)
     labels = rng.integers(0, 10, RECIPE["batch_size"])
-    net_fn = slim.nets.nets_factory.get_network_fn("vgg_cifar", 10, weight_decay=5e-4, is_training=True)
+    floor_products = gemm_products(step_products(RECIPE["batch_size"]), rng)
+    rows = {}
+    for batch_norm in (True, False):
+        with slim.Graph().as_default():
+            op = minislim_train_op(batch_norm)
+            rows[("minislim", batch_norm)] = median_time(lambda: op(images, labels), repeats, warmup=3)
+    rows["floor"] = median_time(lambda: run_all(floor_products), repeats, warmup=2)
+    torch = torch_or_none(threads) if use_torch else None
+    if torch is not None:
+        for batch_norm in (True, False):
+            time.sleep(0.5)  # let OpenBLAS's spinning threads go idle
+            rows[("torch", batch_norm)] = median_time(torch_step(torch, images, labels, batch_norm), repeats,
+                                                      warmup=3)
 
+    print(f"\nvgg_cifar training step, batch 64, float32, median of {repeats}; ratios to PyTorch's step"
+          f"\n(the floor: np.matmul alone for the step's {len(floor_products)} matrix products)\n")
+    print(f"{'':<64}{'ms':>8}{'vs PyTorch':>12}{'vs PyTorch, no BN':>19}")
+    torch_name = f"PyTorch {torch.__version__}, channels_last, {threads} threads" if torch else ""
+    names = {("minislim", True): "minislim", ("minislim", False): "minislim, no batch norm",
+             "floor": "floor: np.matmul alone",
+             ("torch", True): torch_name, ("torch", False): f"{torch_name}, no batch norm"}
+    for key, seconds in rows.items():
+        with_bn = key[1] if isinstance(key, tuple) else None
+        ratios = [seconds / rows[("torch", bn)] if torch and with_bn in (bn, None) else None for bn in (True, False)]
+        text = [f"{r:.2f}x" if r is not None else "" for r in ratios]
+        print(f"{names[key]:<64}{seconds * 1e3:>8.1f}{text[0]:>12}{text[1]:>19}")
+    if torch is None and use_torch:
+        print("PyTorch is not installed: `pip install torch==2.13.0` adds its times and the ratios.")
+
+
+def minislim_train_op(batch_norm: bool):
+    """The train op of `vgg_cifar` with the recipe's optimizer, in the default graph."""
     def loss_fn(x, y):
-        logits, _ = net_fn(slim.tensor(x))
+        with slim.arg_scope(slim.nets.vgg.vgg_cifar_arg_scope(RECIPE["weight_decay"], batch_norm=batch_norm)):
+            logits, _ = slim.nets.vgg.vgg_cifar(slim.tensor(x), 10)
         slim.losses.sparse_softmax_cross_entropy(logits, y)
         return slim.losses.get_total_loss()
 
-    op = slim.learning.create_train_op(loss_fn, slim.optimizers.Momentum(0.01, 0.9, use_nesterov=True))
-    rows = [("minislim", median_time(lambda: op(images, labels), repeats, warmup=3))]
-    torch = torch_or_none(threads)
-    if torch is not None:
-        model = torch_vgg_cifar(torch)
-        optimizer, _ = torch_optimizer(torch, model, 100)
-        x, y = as_torch(torch, images), torch.from_numpy(labels)
+    return slim.learning.create_train_op(loss_fn, slim.optimizers.Momentum(0.01, 0.9, use_nesterov=True))
 
-        def torch_step():
-            optimizer.zero_grad(set_to_none=True)
-            torch.nn.functional.cross_entropy(model(x), y).backward()
-            optimizer.step()
-        rows.append((f"PyTorch {torch.__version__} channels_last, {threads} threads",
-                     median_time(torch_step, repeats, warmup=3)))
-    print(f"\n{'vgg_cifar training step, batch 64, float32':<48}{'median ms':>10}{'vs PyTorch':>12}")
-    for name, seconds in rows:
-        ratio = f"{seconds / rows[-1][1]:.2f}x" if torch is not None else "n/a"
-        print(f"{name:<48}{seconds * 1e3:>10.1f}{ratio:>12}")
+
+def step_products(batch: int) -> list:
+    """(M, K, N, transposed_a) of every matrix product in one minislim step of `vgg_cifar`.
+
+    Per 3x3 SAME convolution: forward ``[M, 9C] @ [9C, OC]``, filters' gradient
+    ``[9C, M] @ [M, OC]``, inputs' gradient ``[M, 9 OC] @ [9 OC, C]`` (not for the first layer);
+    per fully connected layer: forward, weights' gradient, inputs' gradient.
+    """
+    products, size, channels = [], 32, 3
+    for width in RECIPE["widths"]:
+        for _ in range(2):
+            m = batch * size * size
+            products += [(m, 9 * channels, width, False), (m, 9 * channels, width, True)]
+            if channels != 3:
+                products.append((m, 9 * width, channels, False))
+            channels = width
+        size //= 2
+    for inputs, outputs in ((channels * size * size, RECIPE["fc_width"]), (RECIPE["fc_width"], 10)):
+        products += [(batch, inputs, outputs, False), (batch, inputs, outputs, True), (batch, outputs, inputs, False)]
+    return products
+
+
+def torch_step(torch, images, labels, batch_norm: bool):
+    """One PyTorch training step of the same net (with biased convolutions when without batch norm)."""
+    model = torch_vgg_cifar(torch, batch_norm=batch_norm)
+    optimizer, _ = torch_optimizer(torch, model, 100)
+    x, y = as_torch(torch, images), torch.from_numpy(labels)
+
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+    return step
 
 
 # --- whole runs ---------------------------------------------------------------------------------
@@ -172,10 +232,11 @@ def main(argv=None) -> None:
     parser.add_argument("--framework", choices=["both", "minislim", "torch"], default="both")
     parser.add_argument("--step-time", action="store_true", help="only time one training step of each")
     parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--no-torch", action="store_true", help="--step-time: skip PyTorch even when it is installed")
     args = parser.parse_args(argv)
     print(header("vgg_cifar on CIFAR-10: minislim and PyTorch, same recipe, same batches"))
     if args.step_time:
-        step_times(args.threads, args.repeats)
+        step_times(args.threads, args.repeats, use_torch=not args.no_torch)
         return
 
     images, labels = datasets.cifar10.load(args.data_dir, "train", num_examples=args.train_size)

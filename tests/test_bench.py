@@ -1,0 +1,100 @@
+"""The benchmarks of ``make bench`` run, print their tables, and time the right work.
+
+They run here on tiny settings (batch 2, one repeat, PyTorch skipped): the figures are
+meaningless, what is checked is that the scripts work and that their floors count the
+matrix products and copies the kernels really make.
+"""
+import math
+import os
+import re
+import sys
+from collections import Counter
+
+import numpy as np
+import pytest
+
+import minislim as slim
+from minislim.kernels.im2col import im2col
+
+BENCH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench")
+sys.path.insert(0, BENCH)
+import _common  # noqa: E402
+import conv as conv_bench  # noqa: E402
+import train_cifar  # noqa: E402
+
+
+def table_rows(text: str, first_cell: str) -> list:
+    """The cells of the Markdown table rows of ``text`` whose first cell is ``first_cell``."""
+    return [[cell.strip() for cell in line.strip().strip("|").split("|")]
+            for line in text.splitlines() if line.startswith(f"| {first_cell} |")]
+
+
+def test_conv_bench_prints_every_table_with_positive_ratios(capsys):
+    conv_bench.main(["--batch", "2", "--repeats", "1", "--no-torch"])
+    out = capsys.readouterr().out
+    assert "torch fwd" not in out  # --no-torch: no PyTorch columns
+    for h, w, c, oc in conv_bench.LAYERS:
+        timing, bounds = table_rows(out, f"{h}x{w}x{c}->{oc}")
+        assert len(timing) == 9 and len(bounds) == 7
+        numbers = [float(cell) for cell in timing[1:] + bounds[1:]]
+        assert all(math.isfinite(v) and v >= 0 for v in numbers)  # times print as 0.0 at batch 2
+        ratios = [timing[3], timing[6], timing[8], bounds[4], bounds[6]]  # the /floor, /im2col, ... columns
+        assert all(float(r) > 0 for r in ratios)
+        floor, copies, bound = (float(cell) for cell in bounds[1:4])
+        assert bound == pytest.approx(floor + copies, abs=0.11)  # printed to one decimal
+    assert len(table_rows(out, "**all six**")) == 2
+    assert len(table_rows(out, "32x32x32")) == 1  # the pooling table
+
+
+def test_gemm_products_multiply_the_shapes_asked_for():
+    rng = np.random.default_rng(0)
+    plain, transposed = _common.gemm_products([(5, 3, 2, False), (5, 3, 2, True)], rng)
+    for product, shape in ((plain, (5, 2)), (transposed, (3, 2))):
+        a, b = product.args
+        result = product()
+        assert result.shape == shape and result.dtype == np.float32
+        np.testing.assert_allclose(result, a @ b, rtol=1e-6)
+    assert transposed.args[0].flags.f_contiguous  # a plain transpose, as columns.T in the kernel
+
+
+def test_im2col_copies_are_the_kernels_copies(rng):
+    copies = _common.im2col_copies(2, [(4, 5, 3, 6, True), (4, 5, 3, 6, False)], rng)
+    assert len(copies) == 3  # forward columns (x2), and the output gradient's once
+    for copy, channels in zip(copies, (3, 6, 3)):
+        columns, view = copy.args
+        copy()
+        assert columns.shape == (2, 4, 5, 3, 3, channels) and columns.flags.c_contiguous
+        # the window centres are the unpadded input: the columns must be its im2col
+        inputs = np.ascontiguousarray(view[:, :, :, 1, 1, :])
+        expected = im2col(inputs, (3, 3), (1, 1), (1, 1), ((1, 1), (1, 1)), (4, 5))
+        np.testing.assert_array_equal(columns, expected)
+    # the two copies of one layer share their buffer, as Conv2D's columns do
+    assert np.shares_memory(copies[0].args[0], copies[1].args[0])
+
+
+def test_step_products_are_the_matrix_products_of_vgg_cifar():
+    products = train_cifar.step_products(64)
+    assert len(products) == 6 * 3 - 1 + 2 * 3  # the first convolution computes no input gradient
+    assert products[0] == (64 * 32 * 32, 27, 32, False)
+
+    # every product multiplies by one weight matrix of the net (K * N = its size): three
+    # products per weight (forward, its gradient, the inputs' gradient), two for the first
+    with slim.Graph().as_default():
+        with slim.arg_scope(slim.nets.vgg.vgg_cifar_arg_scope()):
+            slim.nets.vgg.vgg_cifar(slim.tensor(np.zeros((2, 32, 32, 3), np.float32)))
+        weights = [v for v in slim.get_model_variables() if v.name.endswith("/weights")]
+    expected = Counter()
+    for i, variable in enumerate(weights):
+        expected[int(np.prod(variable.shape))] += 2 if i == 0 else 3
+    assert Counter(k * n for _, k, n, _ in products) == expected
+    # and M is the batch times the output pixels of that layer
+    assert sorted({m for m, _, _, _ in products}) == [64, 64 * 8 * 8, 64 * 16 * 16, 64 * 32 * 32]
+
+
+def test_step_time_prints_minislim_and_the_floor(capsys):
+    train_cifar.main(["--step-time", "--repeats", "1", "--no-torch"])
+    out = capsys.readouterr().out
+    for name in ("minislim ", "minislim, no batch norm", "floor: np.matmul alone"):
+        line = next(line for line in out.splitlines() if line.startswith(name))
+        assert float(re.findall(r"\d+\.\d", line)[0]) > 0
+    assert "23 matrix products" in out
