@@ -91,6 +91,7 @@ def test_step_products_are_the_matrix_products_of_vgg_cifar():
     assert sorted({m for m, _, _, _ in products}) == [64, 64 * 8 * 8, 64 * 16 * 16, 64 * 32 * 32]
 
 
+@pytest.mark.slow  # three training steps of each net at batch 64: about 6 s
 def test_step_time_prints_minislim_and_the_floor(capsys):
     train_cifar.main(["--step-time", "--repeats", "1", "--no-torch"])
     out = capsys.readouterr().out
