@@ -32,7 +32,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import gemm_products, header, median_time, run_all, torch_or_none  # noqa: E402
+from _common import gemm_products, header, im2col_copies, median_time, run_all, torch_or_none  # noqa: E402
 
 import minislim as slim  # noqa: E402
 from minislim import cli, data, datasets  # noqa: E402
@@ -128,12 +128,14 @@ def step_times(threads: int, repeats: int, use_torch: bool = True) -> None:
     images = rng.standard_normal((RECIPE["batch_size"], 32, 32, 3)).astype(np.float32)
     labels = rng.integers(0, 10, RECIPE["batch_size"])
     floor_products = gemm_products(step_products(RECIPE["batch_size"]), rng)
+    copies = im2col_copies(RECIPE["batch_size"], step_convolutions(), rng)
     rows = {}
     for batch_norm in (True, False):
         with slim.Graph().as_default():
             op = minislim_train_op(batch_norm)
             rows[("minislim", batch_norm)] = median_time(lambda: op(images, labels), repeats, warmup=3)
     rows["floor"] = median_time(lambda: run_all(floor_products), repeats, warmup=2)
+    rows["floor+copies"] = rows["floor"] + median_time(lambda: run_all(copies), repeats, warmup=2)
     torch = torch_or_none(threads) if use_torch else None
     if torch is not None:
         for batch_norm in (True, False):
@@ -142,11 +144,13 @@ def step_times(threads: int, repeats: int, use_torch: bool = True) -> None:
                                                       warmup=3)
 
     print(f"\nvgg_cifar training step, batch 64, float32, median of {repeats}; ratios to PyTorch's step"
-          f"\n(the floor: np.matmul alone for the step's {len(floor_products)} matrix products)\n")
+          f"\n(the floor: np.matmul alone for the step's {len(floor_products)} matrix products; with the"
+          f"\n{len(copies)} im2col copies of its convolutions, about what no im2col step on NumPy can beat)\n")
     print(f"{'':<64}{'ms':>8}{'vs PyTorch':>12}{'vs PyTorch, no BN':>19}")
     torch_name = f"PyTorch {torch.__version__}, channels_last, {threads} threads" if torch else ""
     names = {("minislim", True): "minislim", ("minislim", False): "minislim, no batch norm",
              "floor": "floor: np.matmul alone",
+             "floor+copies": "floor + the im2col copies (back to back)",
              ("torch", True): torch_name, ("torch", False): f"{torch_name}, no batch norm"}
     for key, seconds in rows.items():
         with_bn = key[1] if isinstance(key, tuple) else None
@@ -168,6 +172,17 @@ def minislim_train_op(batch_norm: bool):
     return slim.learning.create_train_op(loss_fn, slim.optimizers.Momentum(0.01, 0.9, use_nesterov=True))
 
 
+def step_convolutions() -> list:
+    """(H, W, C, OC, needs_input_grad) of the 3x3 SAME convolutions of `vgg_cifar`."""
+    layers, size, channels = [], 32, 3
+    for width in RECIPE["widths"]:
+        for _ in range(2):
+            layers.append((size, size, channels, width, channels != 3))  # the images need no gradient
+            channels = width
+        size //= 2
+    return layers
+
+
 def step_products(batch: int) -> list:
     """(M, K, N, transposed_a) of every matrix product in one minislim step of `vgg_cifar`.
 
@@ -175,16 +190,14 @@ def step_products(batch: int) -> list:
     ``[9C, M] @ [M, OC]``, inputs' gradient ``[M, 9 OC] @ [9 OC, C]`` (not for the first layer);
     per fully connected layer: forward, weights' gradient, inputs' gradient.
     """
-    products, size, channels = [], 32, 3
-    for width in RECIPE["widths"]:
-        for _ in range(2):
-            m = batch * size * size
-            products += [(m, 9 * channels, width, False), (m, 9 * channels, width, True)]
-            if channels != 3:
-                products.append((m, 9 * width, channels, False))
-            channels = width
-        size //= 2
-    for inputs, outputs in ((channels * size * size, RECIPE["fc_width"]), (RECIPE["fc_width"], 10)):
+    products = []
+    for h, w, c, oc, needs_input_grad in step_convolutions():
+        products += [(batch * h * w, 9 * c, oc, False), (batch * h * w, 9 * c, oc, True)]
+        if needs_input_grad:
+            products.append((batch * h * w, 9 * oc, c, False))
+    h, w, _, oc, _ = step_convolutions()[-1]
+    flattened = (h // 2) * (w // 2) * oc  # after the last 2x2 pooling
+    for inputs, outputs in ((flattened, RECIPE["fc_width"]), (RECIPE["fc_width"], 10)):
         products += [(batch, inputs, outputs, False), (batch, inputs, outputs, True), (batch, outputs, inputs, False)]
     return products
 

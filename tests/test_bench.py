@@ -95,7 +95,7 @@ def test_step_products_are_the_matrix_products_of_vgg_cifar():
 def test_step_time_prints_minislim_and_the_floor(capsys):
     train_cifar.main(["--step-time", "--repeats", "1", "--no-torch"])
     out = capsys.readouterr().out
-    for name in ("minislim ", "minislim, no batch norm", "floor: np.matmul alone"):
+    for name in ("minislim ", "minislim, no batch norm", "floor: np.matmul alone", "floor + the im2col copies"):
         line = next(line for line in out.splitlines() if line.startswith(name))
         assert float(re.findall(r"\d+\.\d", line)[0]) > 0
-    assert "23 matrix products" in out
+    assert "23 matrix products" in out and "11 im2col copies" in out
