@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import io
 import json
 import os
@@ -129,34 +130,38 @@ def step_times(threads: int, repeats: int, use_torch: bool = True) -> None:
     labels = rng.integers(0, 10, RECIPE["batch_size"])
     floor_products = gemm_products(step_products(RECIPE["batch_size"]), rng)
     copies = im2col_copies(RECIPE["batch_size"], step_convolutions(), rng)
-    rows = {}
-    for batch_norm in (True, False):
+    rows = []  # (name, seconds, the PyTorch steps to compare it with: with batch norm or without)
+    for batch_norm, name in ((True, "minislim"), (False, "minislim, no batch norm")):
         with slim.Graph().as_default():
             op = minislim_train_op(batch_norm)
-            rows[("minislim", batch_norm)] = median_time(lambda: op(images, labels), repeats, warmup=3)
-    rows["floor"] = median_time(lambda: run_all(floor_products), repeats, warmup=2)
-    rows["floor+copies"] = rows["floor"] + median_time(lambda: run_all(copies), repeats, warmup=2)
+            rows.append((name, median_time(lambda: op(images, labels), repeats, warmup=3), (batch_norm,)))
+    floor = median_time(lambda: run_all(floor_products), repeats, warmup=2)
+    rows.append(("floor: np.matmul alone", floor, (True, False)))
+    floor_and_copies = floor + median_time(lambda: run_all(copies), repeats, warmup=2)
+    rows.append(("floor + the im2col copies (back to back)", floor_and_copies, (True, False)))
+    passes = passes_over_conv_outputs(RECIPE["batch_size"], rng)
+    one_pass = median_time(lambda: run_all(passes), repeats, warmup=2)
+    rows.append(("... + 4 passes over the conv outputs (batch norm's least)", floor_and_copies + 4 * one_pass,
+                 (True,)))
+    torch_seconds = {}  # batch_norm -> PyTorch's step
     torch = torch_or_none(threads) if use_torch else None
     if torch is not None:
         for batch_norm in (True, False):
             time.sleep(0.5)  # let OpenBLAS's spinning threads go idle
-            rows[("torch", batch_norm)] = median_time(torch_step(torch, images, labels, batch_norm), repeats,
-                                                      warmup=3)
+            torch_seconds[batch_norm] = median_time(torch_step(torch, images, labels, batch_norm), repeats, warmup=3)
+            name = f"PyTorch {torch.__version__}, channels_last, {threads} threads" + ("" if batch_norm else
+                                                                                       ", no batch norm")
+            rows.append((name, torch_seconds[batch_norm], (batch_norm,)))
 
     print(f"\nvgg_cifar training step, batch 64, float32, median of {repeats}; ratios to PyTorch's step"
           f"\n(the floor: np.matmul alone for the step's {len(floor_products)} matrix products; with the"
-          f"\n{len(copies)} im2col copies of its convolutions, about what no im2col step on NumPy can beat)\n")
+          f"\n{len(copies)} im2col copies of its convolutions; then with batch norm's least memory traffic:"
+          f"\nabout what no im2col step on NumPy can beat)\n")
     print(f"{'':<64}{'ms':>8}{'vs PyTorch':>12}{'vs PyTorch, no BN':>19}")
-    torch_name = f"PyTorch {torch.__version__}, channels_last, {threads} threads" if torch else ""
-    names = {("minislim", True): "minislim", ("minislim", False): "minislim, no batch norm",
-             "floor": "floor: np.matmul alone",
-             "floor+copies": "floor + the im2col copies (back to back)",
-             ("torch", True): torch_name, ("torch", False): f"{torch_name}, no batch norm"}
-    for key, seconds in rows.items():
-        with_bn = key[1] if isinstance(key, tuple) else None
-        ratios = [seconds / rows[("torch", bn)] if torch and with_bn in (bn, None) else None for bn in (True, False)]
-        text = [f"{r:.2f}x" if r is not None else "" for r in ratios]
-        print(f"{names[key]:<64}{seconds * 1e3:>8.1f}{text[0]:>12}{text[1]:>19}")
+    for name, seconds, compare_with in rows:
+        ratios = [f"{seconds / torch_seconds[bn]:.2f}x" if torch_seconds and bn in compare_with else ""
+                  for bn in (True, False)]
+        print(f"{name:<64}{seconds * 1e3:>8.1f}{ratios[0]:>12}{ratios[1]:>19}")
     if torch is None and use_torch:
         print("PyTorch is not installed: `pip install torch==2.13.0` adds its times and the ratios.")
 
@@ -170,6 +175,20 @@ def minislim_train_op(batch_norm: bool):
         return slim.losses.get_total_loss()
 
     return slim.learning.create_train_op(loss_fn, slim.optimizers.Momentum(0.01, 0.9, use_nesterov=True))
+
+
+def passes_over_conv_outputs(batch: int, rng) -> list:
+    """One elementwise pass (``np.add(a, a, out=b)``: read, write) over each convolution's output.
+
+    Batch norm must read its input for the statistics and write its output, and in the
+    backward pass read the gradient and the input and write the input's gradient: about
+    four such passes, even fused into one loop, which NumPy cannot do.
+    """
+    passes = []
+    for h, w, _, oc, _ in step_convolutions():
+        a = rng.standard_normal((batch, h, w, oc), dtype=np.float32)
+        passes.append(functools.partial(np.add, a, a, out=np.empty_like(a)))
+    return passes
 
 
 def step_convolutions() -> list:

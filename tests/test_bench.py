@@ -92,10 +92,20 @@ def test_step_products_are_the_matrix_products_of_vgg_cifar():
 
 
 @pytest.mark.slow  # three training steps of each net at batch 64: about 6 s
+def test_passes_cover_every_conv_output():
+    passes = train_cifar.passes_over_conv_outputs(2, np.random.default_rng(0))
+    shapes = [p.keywords["out"].shape for p in passes]
+    assert shapes == [(2, 32, 32, 32)] * 2 + [(2, 16, 16, 64)] * 2 + [(2, 8, 8, 128)] * 2
+    for one_pass in passes:
+        a = one_pass.args[0]
+        np.testing.assert_array_equal(one_pass(), a + a)
+
+
 def test_step_time_prints_minislim_and_the_floor(capsys):
     train_cifar.main(["--step-time", "--repeats", "1", "--no-torch"])
     out = capsys.readouterr().out
-    for name in ("minislim ", "minislim, no batch norm", "floor: np.matmul alone", "floor + the im2col copies"):
+    for name in ("minislim ", "minislim, no batch norm", "floor: np.matmul alone", "floor + the im2col copies",
+                 "... + 4 passes over the conv outputs"):
         line = next(line for line in out.splitlines() if line.startswith(name))
         assert float(re.findall(r"\d+\.\d", line)[0]) > 0
     assert "23 matrix products" in out and "11 im2col copies" in out
