@@ -33,10 +33,15 @@ from minislim.framework.scopes import AUTO_REUSE, VariableScope, variable_scope
 
 
 class Template:
-    """A function wrapped by :func:`make_template` (call it like the function)."""
+    """A function wrapped by :func:`make_template` (call it like the function).
+
+    ``at_root=True`` makes a template without a scope of its own: its variables keep the
+    names the function gives them (``slim.learning.model_template`` uses it, so that
+    checkpoints carry TF-Slim's names).
+    """
 
     def __init__(self, name: str, func, create_scope_now: bool = False, unique_name: str | None = None,
-                 kwargs: dict | None = None):
+                 kwargs: dict | None = None, at_root: bool = False):
         if not isinstance(name, str) or not name:
             raise TypeError(f"make_template: name must be a non-empty string, got {name!r}")
         if not callable(func):
@@ -48,7 +53,15 @@ class Template:
         self._scope: VariableScope | None = None
         self._variables_created = False
         functools.update_wrapper(self, func)
-        if create_scope_now:
+        if at_root:
+            # The variables keep the names the function gives them: the template's scope is the
+            # root scope (re-entering it restarts every default-name counter of the graph).
+            # Its first call may meet variables made earlier in this graph (training, then
+            # evaluating in one notebook): it reuses those and creates the rest (AUTO_REUSE).
+            self._graph = get_default_graph()
+            self._scope = VariableScope("", False)
+            self._tried = True
+        elif create_scope_now:
             self._open_scope_once()
 
     def _open_scope_once(self) -> None:
@@ -99,6 +112,8 @@ class Template:
     def _own(self, collection: str) -> list:
         if self._scope is None:
             return []
+        if not self._scope.name:  # at the root: every variable of the graph, once it made its own
+            return self._graph.get_collection(collection) if self._variables_created else []
         prefix = self._scope.name + "/"
         return [v for v in self._graph.get_collection(collection) if v.name.startswith(prefix)]
 

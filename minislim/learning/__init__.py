@@ -5,8 +5,8 @@
 ['create_train_op', 'model_template', 'train']
 """
 from minislim.learning.diagnostics import Watch
-from minislim.learning.templates import RootTemplate, model_template
+from minislim.learning.templates import model_template
 from minislim.learning.train import train
 from minislim.learning.train_op import NonFiniteError, TrainOp, create_train_op
 
-__all__ = ["create_train_op", "train", "TrainOp", "NonFiniteError", "Watch", "model_template", "RootTemplate"]
+__all__ = ["create_train_op", "train", "TrainOp", "NonFiniteError", "Watch", "model_template"]

@@ -22,48 +22,18 @@ A template passed in is used as it is (its own scope prefix included).
 """
 from __future__ import annotations
 
-from minislim.framework.graph import get_default_graph
-from minislim.framework.scopes import VariableScope
 from minislim.framework.template import Template
 
 
-class RootTemplate(Template):
-    """A :class:`~minislim.framework.template.Template` whose scope is the root scope.
-
-    The framework's templates always open a named scope, so this subclass sets the scope
-    to the root before the first call and, before every outermost call, restarts the
-    default-name counters of the whole graph (re-entering the root scope is the same as
-    re-entering any scope: counters below it restart). The first call reuses variables
-    that already exist in the graph and creates the others. Everything else (reuse after
-    the first call, per-call collections emptied) is the framework's template.
-    """
-
-    def __init__(self, func, name: str = "model"):
-        super().__init__(name, func)
-        self._graph = get_default_graph()
-        self._scope = VariableScope("", False)
-        # The first call may meet variables made earlier in this graph (training, then
-        # evaluating in the same notebook): it reuses those and creates the rest (AUTO_REUSE,
-        # which the base class uses after a failed first call).
-        self._tried = True
-
-    def __call__(self, *args, **kwargs):
-        graph = get_default_graph()
-        if graph is self._graph and graph._template_depth == 0:
-            graph._scope_counts.clear()
-        return super().__call__(*args, **kwargs)
-
-    def _own(self, collection: str) -> list:
-        return self._graph.get_collection(collection) if self._variables_created else []
-
-    def __repr__(self) -> str:
-        return f"<RootTemplate of {getattr(self._func, '__name__', self._func)!r}>"
-
-
 def model_template(fn) -> Template:
-    """``fn`` itself if it is a template, else a :class:`RootTemplate` around it."""
+    """``fn`` itself if it is a template, else a template at the root scope around it.
+
+    The first call creates the variables (or reuses those already in the graph), every
+    later call reuses them, and default names (``Conv``, ``Conv_1``, ...) restart at every
+    call: see :class:`minislim.framework.template.Template`.
+    """
     if isinstance(fn, Template):
         return fn
     if not callable(fn):
         raise TypeError(f"expected a function building the model, got {fn!r}")
-    return RootTemplate(fn, name=getattr(fn, "__name__", "model"))
+    return Template(getattr(fn, "__name__", "model"), fn, at_root=True)

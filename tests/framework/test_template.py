@@ -145,3 +145,42 @@ def test_bad_template_arguments():
         slim.make_template("", tiny_model)
     with pytest.raises(TypeError, match="callable"):
         slim.make_template("x", 3)
+
+
+# --- at_root: a template without a scope of its own (slim.learning.model_template) -------------
+
+def test_at_root_keeps_the_functions_own_names_over_three_calls():
+    model = slim.framework.template.Template("model", tiny_model, at_root=True)
+    assert model.variables == []  # nothing made yet
+    outputs = [model(slim.tensor(float(i))).item() for i in (1, 2, 3)]
+    assert outputs == [4.0, 8.0, 12.0]
+    names = ["Dense/weights", "Dense_1/weights"]  # default names restart at every call
+    assert [v.name for v in slim.get_variables()] == names
+    assert [v.name for v in model.trainable_variables] == names
+    assert model.variable_scope_name == ""
+    assert len(slim.get_collection(GraphKeys.LOSSES)) == 1  # per-call collections emptied
+
+
+def test_at_root_reuses_variables_already_in_the_graph():
+    """Training, then evaluating in one notebook: the second template finds the first's variables."""
+    train = slim.framework.template.Template("train", tiny_model, at_root=True)
+    train(slim.tensor(1.0))
+    for v in slim.get_variables():
+        v.assign(np.float32(3.0))
+    evaluate = slim.framework.template.Template("evaluate", tiny_model, at_root=True)
+    assert evaluate(slim.tensor(1.0)).item() == 9.0
+    assert len(slim.get_variables()) == 2
+
+
+def test_at_root_refuses_a_new_variable_after_the_first_call():
+    calls = []
+
+    def growing(x):
+        calls.append(1)
+        w = slim.variable(f"w{len(calls)}", shape=[], initializer=slim.constant_initializer(1.0))
+        return x * w
+
+    model = slim.framework.template.Template("model", growing, at_root=True)
+    model(slim.tensor(1.0))
+    with pytest.raises(ValueError, match="w2"):
+        model(slim.tensor(1.0))

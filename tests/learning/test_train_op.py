@@ -131,3 +131,21 @@ def test_a_template_is_used_as_it_is():
     template = slim.make_template("net", linear_loss)
     create_train_op(template, slim.optimizers.SGD(0.1))(X, Y)
     assert [v.name for v in slim.get_trainable_variables()] == ["net/linear/weights", "net/linear/biases"]
+
+
+def test_model_template_wraps_a_function_at_the_root_and_passes_templates_through():
+    from minislim.framework.template import Template
+
+    def model(x):
+        with slim.variable_scope("dense"):
+            w = slim.variable("w", shape=[], initializer=slim.constant_initializer(2.0))
+        return x * w
+
+    wrapped = slim.learning.model_template(model)
+    assert isinstance(wrapped, Template) and wrapped.name == "model"
+    assert [wrapped(slim.tensor(3.0)).item() for _ in range(2)] == [6.0, 6.0]
+    assert [v.name for v in slim.get_variables()] == ["dense/w"]  # TF-Slim's names, no prefix
+    named = slim.make_template("net", model)
+    assert slim.learning.model_template(named) is named
+    with pytest.raises(TypeError, match="expected a function"):
+        slim.learning.model_template(42)
