@@ -209,13 +209,8 @@ def main(argv=None) -> None:
 
     rows = [bench_layer(*layer, args.batch, args.repeats, torch, rng) for layer in LAYERS]
     print("\n3x3 SAME convolution, times in ms\n")
-    head = "| layer | fwd | fwd floor | /floor | fwd+bwd | fwd+bwd floor | /floor | extra MiB | /im2col |"
-    rule = "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-    if torch:
-        head += " torch fwd | torch fwd+bwd | fwd /torch | fwd+bwd /torch |"
-        rule += " ---: | ---: | ---: | ---: |"
-    print(head)
-    print(rule)
+    print_table_head(["layer", "fwd", "fwd floor", "/floor", "fwd+bwd", "fwd+bwd floor", "/floor", "extra MiB",
+                      "/im2col"], ["torch fwd", "torch fwd+bwd", "fwd /torch", "fwd+bwd /torch"], torch)
     for row in rows + [total_row(rows, torch)]:
         line = (f"| {row['layer']} | {row['fwd']:.1f} | {row['floor fwd']:.1f} | {row['fwd'] / row['floor fwd']:.2f} "
                 f"| {row['fwd+bwd']:.1f} | {row['floor fwd+bwd']:.1f} | {row['fwd+bwd'] / row['floor fwd+bwd']:.2f} | "
@@ -230,12 +225,8 @@ def main(argv=None) -> None:
 
     pools = [bench_pool(*shape, args.batch, args.repeats, torch, rng) for shape in POOLS]
     print("\n2x2/2 max pooling, times in ms (one pass: np.add(x, x, out=...) on the input)\n")
-    head, rule = "| input | one pass | fwd | fwd+bwd | fwd+bwd in passes |", "| --- | ---: | ---: | ---: | ---: |"
-    if torch:
-        head += " torch fwd | torch fwd+bwd | fwd+bwd /torch |"
-        rule += " ---: | ---: | ---: |"
-    print(head)
-    print(rule)
+    print_table_head(["input", "one pass", "fwd", "fwd+bwd", "fwd+bwd in passes"],
+                     ["torch fwd", "torch fwd+bwd", "fwd+bwd /torch"], torch)
     for row in pools:
         line = (f"| {row['input']} | {row['one pass']:.2f} | {row['fwd']:.2f} | {row['fwd+bwd']:.2f} "
                 f"| {row['fwd+bwd'] / row['one pass']:.1f} |")
@@ -249,13 +240,8 @@ def print_bounds(rows, torch) -> None:
     print("\nWhat bounds an im2col convolution here (forward+backward, ms): the matrix products alone"
           "\n(floor), plus the im2col copies the layer makes (forward columns; columns of the output"
           "\ngradient for the inputs' gradient), timed back to back on the kernels' own strided views\n")
-    head = "| layer | floor | copies | floor+copies | (floor+copies) /floor | fwd+bwd | /(floor+copies) |"
-    rule = "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
-    if torch:
-        head += " floor /torch | (floor+copies) /torch |"
-        rule += " ---: | ---: |"
-    print(head)
-    print(rule)
+    print_table_head(["layer", "floor", "copies", "floor+copies", "(floor+copies) /floor", "fwd+bwd", "/(floor+copies)"],
+                     ["floor /torch", "(floor+copies) /torch"], torch)
     for row in rows:
         floor, bound = row["floor fwd+bwd"], row["floor fwd+bwd"] + row["copies"]
         line = (f"| {row['layer']} | {floor:.1f} | {row['copies']:.1f} | {bound:.1f} | {bound / floor:.2f} "
@@ -263,6 +249,14 @@ def print_bounds(rows, torch) -> None:
         if torch:
             line += f" {floor / row['torch fwd+bwd']:.2f} | {bound / row['torch fwd+bwd']:.2f} |"
         print(line)
+
+
+def print_table_head(columns: list, torch_columns: list, torch) -> None:
+    """A Markdown table's header and rule (the first column left-aligned, the rest right);
+    ``torch_columns`` only when PyTorch is there."""
+    names = columns + (torch_columns if torch else [])
+    print("| " + " | ".join(names) + " |")
+    print("| --- |" + " ---: |" * (len(names) - 1))
 
 
 def total_row(rows, torch) -> dict:
