@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -40,6 +41,7 @@ def test_train_then_eval_json_on_the_embedded_subset(tmp_path, capsys):
     assert [r["step"] for r in log] == [1, 2, 3] and all(np.isfinite(r["loss"]) for r in log)
     config = json.load(open(os.path.join(logdir, "minislim.json")))
     assert config["net"] == "vgg_cifar" and len(config["mean"]) == 3 and config["class_names"][3] == "cat"
+    assert (config["learning_rate"], config["weight_decay"]) == (0.05, 5e-4)  # the recipe's defaults
 
     code, out, _ = run(["eval", "--logdir", logdir, "--json"], capsys)
     assert code == 0
@@ -57,6 +59,42 @@ def test_running_train_again_resumes_and_continues(tmp_path, capsys):
     assert code == 0
     assert "Resumed from" in out and "global step 2" in out
     assert "model.ckpt-4.npz" in os.listdir(logdir)
+
+
+def test_lenet_trains_with_its_own_defaults_unless_told(tmp_path, capsys):
+    logdir = str(tmp_path / "default")
+    code, out, _ = run(["train", "--net", "lenet", "--steps", "1", *TINY, "--logdir", logdir], capsys)
+    config = json.load(open(os.path.join(logdir, "minislim.json")))
+    assert code == 0 and (config["learning_rate"], config["weight_decay"]) == (0.001, 0.0)
+    assert "learning rate 0.001 with cosine decay, weight decay 0.0" in out
+
+    logdir = str(tmp_path / "told")
+    code, out, err = run(["train", "--net", "lenet", "--steps", "1", "--learning-rate", "0.02", "--weight-decay",
+                          "1e-4", *TINY, "--logdir", logdir], capsys)
+    assert code == 0, err
+    config = json.load(open(os.path.join(logdir, "minislim.json")))
+    assert (config["learning_rate"], config["weight_decay"]) == (0.02, 1e-4)
+    # resuming without the flags takes the net's defaults again, and says what changed
+    code, out, _ = run(["train", "--net", "lenet", "--steps", "2", *TINY, "--logdir", logdir], capsys)
+    assert code == 0 and "learning_rate 0.02 -> 0.001" in out
+
+
+def test_two_runs_in_one_process_are_independent(tmp_path, capsys):
+    """Each run trains in a graph of its own: the second does not inherit the first's global step."""
+    for name in ("first", "second"):
+        code, out, _ = run(["train", "--net", "lenet", "--steps", "2", *TINY, "--logdir", str(tmp_path / name)],
+                           capsys)
+        assert code == 0 and "training from scratch at step 0" in out
+        assert "model.ckpt-2.npz" in os.listdir(tmp_path / name)
+
+
+def test_a_diverging_run_stops_with_one_line_and_no_numpy_warnings(tmp_path, capsys):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        code, _, err = run(["train", "--net", "lenet", "--learning-rate", "50", "--steps", "30", *TINY,
+                            "--logdir", str(tmp_path)], capsys)
+    assert code == 1 and "not finite" in err and len(err.strip().splitlines()) == 1
+    assert [w for w in caught if issubclass(w.category, RuntimeWarning)] == []
 
 
 def test_eval_works_on_a_data_dir_with_only_the_test_file(tmp_path, capsys):
