@@ -78,6 +78,21 @@ def network(config: dict, is_training: bool):
                                        weight_decay=config["weight_decay"], is_training=is_training)
 
 
+def check_net_fits(config: dict) -> None:
+    """Run the net once on one blank image, in a throwaway graph.
+
+    A net that cannot take the data set's images (``vgg_16``'s 7x7 VALID ``fc6`` on 32x32
+    CIFAR-10 images) is then a one-line usage error before training, not a traceback.
+    """
+    image = np.zeros((1, *config["image_shape"]), np.float32)
+    with Graph().as_default():
+        try:
+            network(config, is_training=False)(Tensor(image))
+        except ValueError as error:
+            raise UsageError(f"{config['net']} cannot take {config['dataset']} images of shape "
+                             f"{tuple(config['image_shape'])}: {error}") from None
+
+
 def read_config(logdir: str) -> dict | None:
     path = os.path.join(logdir, CONFIG)
     if not os.path.exists(path):
@@ -165,6 +180,7 @@ def cmd_train(args) -> int:
               "batch_size": args.batch_size, "epochs": args.epochs, "steps": steps,
               "train_size": int(len(images)), "seed": args.seed, "augment": not args.no_augment,
               "data_dir": os.path.abspath(args.data_dir) if args.data_dir else None}
+    check_net_fits(config)
     if recorded is not None:
         changed = [f"{k} {recorded.get(k)} -> {config[k]}" for k in ("epochs", "steps", "batch_size", "learning_rate",
                                                                        "weight_decay", "train_size", "seed")

@@ -118,6 +118,8 @@ def test_summary_prints_the_variables_table(capsys):
 @pytest.mark.parametrize("args, message", [
     (["train", "--net", "resnet"], "unknown net 'resnet'"),
     (["eval"], "holds no minislim.json"),
+    (["train", "--net", "vgg_16", "--steps", "1", *TINY],
+     "vgg_16 cannot take cifar10 images of shape (32, 32, 3): conv2d 'vgg_16/fc6': padding='VALID'"),
 ])
 def test_usage_errors_exit_with_2_and_one_line(args, message, tmp_path, capsys):
     code, _, err = run(args + ["--logdir", str(tmp_path)], capsys)
