@@ -33,6 +33,7 @@ import numpy as np
 
 from minislim import checkpoint, data, datasets, evaluation, learning, losses, metrics, model_analyzer
 from minislim.autograd.tensor import Tensor
+from minislim.datasets.files import check_directory
 from minislim.framework.graph import Graph, set_random_seed
 from minislim.framework.variables import get_model_variables
 from minislim.nets import nets_factory
@@ -51,8 +52,8 @@ class UsageError(Exception):
 
 def load_split(dataset: str, data_dir, split: str, num_examples=None):
     """``(images uint8 [N, H, W, C], labels int64 [N], class names)`` of a split."""
-    if data_dir is not None and not os.path.isdir(data_dir):
-        raise datasets.DatasetError(f"data directory {data_dir} does not exist")
+    if data_dir is not None:
+        check_directory(data_dir, dataset)  # missing, or not a directory
     if dataset == "cifar10":
         images, labels = datasets.cifar10.load(data_dir, split=split, num_examples=num_examples)
         try:

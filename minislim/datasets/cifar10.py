@@ -102,7 +102,8 @@ def load(data_dir: Optional[PathLike] = None, split: str = "train",
     if num_examples is not None:
         if len(labels) < num_examples:
             which = "" if keep is None else f" of classes {keep}"
-            raise DatasetError(f"{folder}: asked for {num_examples} {split} examples{which}, "
+            where = "the embedded CIFAR-10 subset" if folder == EMBEDDED_DIR else folder
+            raise DatasetError(f"{where}: asked for {num_examples} {split} examples{which}, "
                                f"the data holds only {len(labels)}")
         images, labels = images[:num_examples].copy(), labels[:num_examples].copy()
     return images, labels

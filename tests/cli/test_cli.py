@@ -141,6 +141,15 @@ def test_data_errors_exit_with_1_and_name_the_file(tmp_path, capsys):
                        capsys)
     assert code == 1 and "nowhere" in err and "does not exist" in err
 
+    a_file = tmp_path / "a_file"
+    a_file.write_text("not a data set")
+    code, _, err = run(["train", "--net", "lenet", "--data-dir", str(a_file), *TINY, "--logdir", str(tmp_path / "f")],
+                       capsys)
+    assert code == 1 and "a_file is not a directory" in err
+
+    code, _, err = run(["train", "--net", "lenet", "--train-size", "999999", "--logdir", str(tmp_path / "g")], capsys)
+    assert code == 1 and err.startswith("minislim train: error: the embedded CIFAR-10 subset: asked for 999999")
+
     truncated = write_cifar_dir(str(tmp_path / "truncated"))
     path = os.path.join(truncated, "data_batch_1.bin")
     with open(path, "r+b") as f:
