@@ -62,7 +62,7 @@ def load_split(dataset: str, data_dir, split: str, num_examples=None):
             names = list(datasets.cifar10.CLASS_NAMES)
         return images, labels, list(names)
     images, labels = datasets.mnist.load(data_dir, split=split, num_examples=num_examples)
-    return images, labels, [str(i) for i in range(10)]
+    return images, labels, datasets.mnist.class_names(data_dir)
 
 
 def train_pipeline(images, labels, mean, std, batch_size: int, seed: int, augment: bool):

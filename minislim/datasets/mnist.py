@@ -94,6 +94,17 @@ def load(data_dir: Optional[PathLike] = None, split: str = "train",
     return images[..., None], labels.astype(np.int64)
 
 
+def class_names(data_dir: Optional[PathLike] = None) -> list:
+    """The ten class names: Fashion-MNIST's when the folder's name says ``fashion`` (as
+    :data:`DEFAULT_DIR` does), else the digits ``"0"`` ... ``"9"`` (IDX files hold no names).
+
+    >>> class_names("/data/mnist")[:3], class_names()[:3]
+    (['0', '1', '2'], ['T-shirt/top', 'Trouser', 'Pullover'])
+    """
+    folder = os.path.basename(os.path.normpath(os.fspath(DEFAULT_DIR if data_dir is None else data_dir)))
+    return list(FASHION_CLASS_NAMES) if "fashion" in folder.lower() else [str(digit) for digit in range(10)]
+
+
 def read_idx(path: PathLike, ndim: Optional[int] = None) -> np.ndarray:
     """Read an IDX file of unsigned bytes, plain or ``.gz``.
 

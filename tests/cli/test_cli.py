@@ -97,6 +97,27 @@ def test_a_diverging_run_stops_with_one_line_and_no_numpy_warnings(tmp_path, cap
     assert [w for w in caught if issubclass(w.category, RuntimeWarning)] == []
 
 
+def write_idx(path, array):
+    """An IDX file: zero, zero, type 0x08 (unsigned bytes), rank, big-endian dimensions, the bytes."""
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    path.write_bytes(header + array.astype(np.uint8).tobytes())
+
+
+def test_mnist_runs_record_fashion_class_names(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "fashion-mnist"
+    folder.mkdir()
+    for prefix, n in (("train", 32), ("t10k", 16)):
+        write_idx(folder / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28)))
+        write_idx(folder / f"{prefix}-labels-idx1-ubyte", np.arange(n) % 10)
+    logdir = tmp_path / "run"
+    code, out, _ = run(["train", "--net", "lenet", "--dataset", "mnist", "--data-dir", str(folder), "--steps", "1",
+                        "--batch-size", "16", "--logdir", str(logdir)], capsys)
+    config = json.load(open(logdir / "minislim.json"))
+    assert code == 0 and config["class_names"][:2] == ["T-shirt/top", "Trouser"]
+    assert config["image_shape"] == [28, 28, 1] and "T-shirt/top, Trouser, Pullover" in out
+
+
 def test_eval_works_on_a_data_dir_with_only_the_test_file(tmp_path, capsys):
     data_dir = write_cifar_dir(str(tmp_path / "data"))
     logdir = str(tmp_path / "run")

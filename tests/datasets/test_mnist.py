@@ -116,3 +116,10 @@ def test_installed_fashion_mnist_test_split_has_1000_images_per_class():
     assert images.shape == (10000, 28, 28, 1) and images.dtype == np.uint8
     assert np.bincount(labels).tolist() == [1000] * 10
     assert 0 < images.mean() < 255
+
+
+def test_class_names_are_fashions_when_the_folder_says_so(tmp_path):
+    assert mnist.class_names(tmp_path / "Fashion-MNIST")[9] == "Ankle boot"
+    assert mnist.class_names(str(tmp_path / "fashion") + "/") == list(mnist.FASHION_CLASS_NAMES)
+    assert mnist.class_names(tmp_path / "mnist") == [str(d) for d in range(10)]
+    assert mnist.class_names() == list(mnist.FASHION_CLASS_NAMES)  # the default folder is Fashion-MNIST
