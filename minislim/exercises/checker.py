@@ -3,10 +3,12 @@
 The checker works in float64 on small inputs and goes step by step, stopping at the first
 step that fails (a wrong forward makes any gradient check meaningless):
 
-1. **Forward.** Your forward must run, leave its inputs alone and match the reference.
+1. **Forward.** Your forward must run, leave its inputs alone, keep their dtype (float64
+   in, float64 out) and match the reference.
 2. **Backward, called directly** with a random upstream gradient ``grad_output``: it must
-   run, leave ``grad_output`` alone and return a tuple with one gradient per input, each
-   with its input's shape (or a broadcast shape that the engine can sum back).
+   run, leave ``grad_output``, the inputs, the output and the arrays it saved alone, and
+   return a tuple with one gradient per input, each with its input's shape (or a broadcast
+   shape that the engine can sum back) and dtype.
 3. **Values.** Each gradient is compared with the true one, computed by central
    differences of the reference forward. When they differ, the checker looks for the
    usual mistakes (see :mod:`minislim.exercises.diagnose`) and says which one it found.
@@ -44,6 +46,11 @@ from minislim.kernels.reduce import sum_to
 
 #: forward outputs must match the reference within these tolerances (float64)
 FORWARD_RTOL, FORWARD_ATOL = 1e-6, 1e-9
+
+#: problems for which the exercise's hint (about the derivative) would not help
+NOT_ABOUT_THE_MATHS = {"forward_not_written", "backward_not_written", "forward_modifies_input",
+                       "modifies_grad_output", "backward_modifies_input", "backward_modifies_saved",
+                       "forward_wrong_dtype", "backward_wrong_dtype"}
 
 
 @dataclass
@@ -103,7 +110,7 @@ class CheckResult:
             count = len(self.problems)
             lines = [f"{self.name}: NOT YET. {count} problem{'s' if count > 1 else ''} found:"]
             lines += [para(problem.message, "  - ", "    ") for problem in self.problems]
-            gradient_codes = {p.code for p in self.problems} - {"forward_not_written", "backward_not_written"}
+            gradient_codes = {p.code for p in self.problems} - NOT_ABOUT_THE_MATHS
             if self.hint and gradient_codes:
                 lines.append(para(f"hint: {self.hint}", "  ", "    "))
         lines += [para(f"note: {warning}", "  ", "    ") for warning in self.warnings]
@@ -232,6 +239,13 @@ class _Run:
                 self.fail("forward_modifies_input", f"your forward changed its input '{name}' in "
                           "place; compute new arrays instead (e.g. `x * 2`, not `x *= 2`).", name)
         expected = np.asarray(self.reference(*[a.copy() for a in self.arrays]), dtype=np.float64)
+        if out.dtype != np.float64:
+            # float32 rounding (about 1e-7) swamps the float64 numeric gradient: keep checking,
+            # but the op cannot pass
+            self.fail("forward_wrong_dtype", f"your forward returns {out.dtype} for float64 inputs; "
+                      "keep the input's dtype (e.g. `.astype(x.dtype)`, not `.astype(np.float32)`): "
+                      "minislim keeps float64 as float64, and the float64 gradient check needs its "
+                      "precision.", stop=False)
         if out.shape != expected.shape:
             self.fail("forward_wrong_shape", f"your forward output has shape {out.shape}, but the "
                       f"reference output has shape {expected.shape}.")
@@ -256,7 +270,9 @@ class _Run:
     # --- steps 2 and 3 ------------------------------------------------------------------
 
     def backward(self, upstream: np.ndarray) -> tuple:
-        op, _, _ = self.forward(self.arrays)
+        op, tensors, out = self.forward(self.arrays)
+        saved = tuple(op.saved_arrays)
+        saved_copies = [a.copy() if isinstance(a, np.ndarray) else None for a in saved]
         given = upstream.copy()
         try:
             grads = op.backward(given)
@@ -271,11 +287,39 @@ class _Run:
             self.fail("modifies_grad_output", "your backward changed grad_output in place (e.g. "
                       "`grad_output *= ...`); the engine may hand the same array to several ops, so "
                       "compute a new array instead (`grad_output * ...`).", stop=False)
+        self.check_nothing_changed(tensors, out, saved, saved_copies)
         if isinstance(grads, list):
             self.fail("returns_list", "your backward returned a list; return a tuple, e.g. "
                       "`return (grad_x,)` or `return grad_a, grad_b`.", stop=False)
             grads = tuple(grads)
         return grads if isinstance(grads, tuple) else (grads,)
+
+    def check_nothing_changed(self, tensors, out, saved, saved_copies) -> None:
+        """After backward, the inputs, the output and the saved arrays must be as forward left them."""
+        changed_inputs = False
+        for name, tensor, original in zip(self.names, tensors, self.arrays):
+            if not np.array_equal(tensor.data, original, equal_nan=True):
+                changed_inputs = True
+                through = next((f" (through saved_arrays[{k}], which is '{name}' or a view of it)"
+                                for k, a in enumerate(saved)
+                                if isinstance(a, np.ndarray) and np.may_share_memory(a, tensor.data)), "")
+                self.fail("backward_modifies_input", f"your backward changed its input '{name}' in "
+                          f"place{through}: after `loss.backward()` the caller's tensor '{name}' holds "
+                          "different values. Compute a new array instead (e.g. `x - g`, not `x -= g`).",
+                          name, stop=False)
+        if changed_inputs:  # a saved view of an input changed with it: already said
+            return
+        for k, (array, copy) in enumerate(zip(saved, saved_copies)):
+            if copy is None or np.array_equal(array, copy, equal_nan=True):
+                continue
+            if np.may_share_memory(array, out):
+                what = (f"your forward's output, saved as saved_arrays[{k}]: after `loss.backward()` "
+                        "the caller's output tensor holds different values")
+            else:
+                what = (f"saved_arrays[{k}]: a second backward through the same graph "
+                        "(`loss.backward(retain_graph=True)`) would read the changed values")
+            self.fail("backward_modifies_saved", f"your backward changed {what} in place. Compute a "
+                      "new array instead (e.g. `y * g`, not `y *= g`).", stop=False)
 
     def check_backward(self, rng) -> None:
         upstream = np.asarray(rng.standard_normal(self.output_shape))
@@ -323,6 +367,11 @@ class _Run:
                           "works on plain ndarrays: compute it with NumPy from grad_output and the saved "
                           "arrays.", name, stop=False)
             return None
+        if not quiet and isinstance(grad, np.ndarray) and grad.dtype.kind == "f" and grad.dtype != x.dtype:
+            self.fail("backward_wrong_dtype", f"your backward returns a {grad.dtype} gradient for "
+                      f"'{name}', whose input is {x.dtype}; keep the input's dtype (e.g. "
+                      "`.astype(x.dtype)`, not `.astype(np.float32)`): the engine would cast it back, "
+                      "but the precision is lost.", name, stop=False)
         try:
             grad = np.asarray(grad, dtype=np.float64)
         except (TypeError, ValueError):
@@ -378,5 +427,5 @@ class _Run:
         if self.result.passed and not report.ok:
             self.fail("engine_mismatch", "your backward gives the right gradient when called once, "
                       "but not when run through the autograd engine (gradcheck's report is in "
-                      "result.report). Does it change the arrays it saved, or depend on state left "
-                      "over from an earlier call?", stop=False)
+                      "result.report). Does it depend on state left over from an earlier call (a "
+                      "class attribute, a global, something kept on self)?", stop=False)

@@ -262,6 +262,81 @@ def test_changing_an_input_in_place_in_forward_is_reported():
     assert "changed its input 'x' in place" in problem.message
 
 
+def test_changing_an_input_in_place_in_backward_is_reported_with_the_saved_array_it_went_through():
+    class InPlaceBackward(Cube):
+        def backward(self, grad_output):
+            (x,) = self.saved_arrays
+            x **= 2  # BUG: x is the caller's input
+            return (grad_output * 3 * x,)
+
+    result = check_cube(InPlaceBackward, hint="a maths hint")
+    problem = only_problem(result)
+    assert problem.code == "backward_modifies_input" and problem.input_name == "x"
+    assert ("your backward changed its input 'x' in place (through saved_arrays[0], which is 'x' or a "
+            "view of it): after `loss.backward()` the caller's tensor 'x' holds different values") in problem.message
+    assert "a maths hint" not in str(result)  # the maths is right; the hint would mislead
+
+
+def test_changing_the_saved_output_in_place_in_backward_is_reported():
+    class Exp(slim.Function):
+        def forward(self, x):
+            y = np.exp(x)
+            self.save_for_backward(y)
+            return y
+
+        def backward(self, grad_output):
+            (y,) = self.saved_arrays
+            y *= grad_output  # BUG: y is the caller's output
+            return (y,)
+
+    result = check(Exp, reference=np.exp, inputs=INPUTS, verbose=False)
+    problem = only_problem(result)
+    assert problem.code == "backward_modifies_saved"
+    assert ("your backward changed your forward's output, saved as saved_arrays[0]: after "
+            "`loss.backward()` the caller's output tensor holds different values") in problem.message
+
+
+def test_changing_another_saved_array_in_place_in_backward_is_reported():
+    class SavesSquare(Cube):
+        def forward(self, x):
+            self.save_for_backward(x * x)
+            return x ** 3
+
+        def backward(self, grad_output):
+            (x_squared,) = self.saved_arrays
+            x_squared *= 3 * grad_output  # BUG: a second backward would read 3 x^2 g
+            return (x_squared,)
+
+    problem = only_problem(check_cube(SavesSquare))
+    assert problem.code == "backward_modifies_saved"
+    assert "changed saved_arrays[0]: a second backward through the same graph" in problem.message
+
+
+def test_a_float32_forward_for_float64_inputs_is_named_not_blamed_on_the_engine():
+    class Downcasts(Cube):
+        def forward(self, x):
+            self.save_for_backward(x)
+            return (x ** 3).astype(np.float32)  # BUG: float64 in, float32 out
+
+    result = check_cube(Downcasts)
+    problem = only_problem(result)
+    assert problem.code == "forward_wrong_dtype"
+    assert problem.message.startswith("your forward returns float32 for float64 inputs; keep the "
+                                      "input's dtype (e.g. `.astype(x.dtype)`")
+    assert "not when run through the autograd engine" not in str(result)
+
+
+def test_a_float32_gradient_for_a_float64_input_is_named():
+    class DowncastsGradient(Cube):
+        def backward(self, grad_output):
+            (x,) = self.saved_arrays
+            return ((grad_output * 3 * x ** 2).astype(np.float32),)  # BUG: precision lost
+
+    problem = only_problem(check_cube(DowncastsGradient))
+    assert problem.code == "backward_wrong_dtype" and problem.input_name == "x"
+    assert "your backward returns a float32 gradient for 'x', whose input is float64" in problem.message
+
+
 def test_a_wrong_forward_is_reported_before_any_gradient():
     class Square(Cube):
         def forward(self, x):

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import minislim as slim
 from minislim.exercises import EXERCISES, check, get, names
 
 SOLUTIONS = Path(__file__).resolve().parents[2] / "notebooks" / "solutions"
@@ -233,6 +234,41 @@ def test_the_checker_rejects_a_typical_wrong_answer_and_says_why(name, backward,
     assert result.codes == codes, str(result)
     assert any(words in problem.message for problem in result.problems), str(result)
     assert "hint: " in str(result)  # the exercise's hint follows a wrong gradient
+
+
+def test_a_pool_backward_that_changes_the_callers_input_is_rejected():
+    def pool_changes_x(self, grad_output):
+        grads = solution_class("max_pool_2x2").backward(self, grad_output)
+        x, y = self.saved_arrays
+        x -= np.repeat(np.repeat(grad_output, 2, axis=1), 2, axis=2)  # BUG: x is the caller's input
+        return grads
+
+    wrong = type("Wrong", (solution_class("max_pool_2x2"),), {"backward": pool_changes_x})
+    x = slim.tensor(get("max_pool_2x2").make_inputs(np.random.default_rng(0))[0], requires_grad=True)
+    before = x.numpy().copy()
+    wrong()(x).sum().backward()
+    assert not np.array_equal(x.numpy(), before)  # the mistake is real: the caller's x changed
+
+    result = check(wrong, "max_pool_2x2", verbose=False)
+    assert result.codes == ["backward_modifies_input"], str(result)
+    assert "your backward changed its input 'x' in place (through saved_arrays[0]" in str(result)
+
+
+def test_a_sigmoid_that_returns_float32_for_float64_inputs_is_told_to_keep_the_dtype():
+    def forward(self, x):
+        y = (1 / (1 + np.exp(-x))).astype(np.float32)  # BUG: float64 in, float32 out
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, grad_output):
+        (y,) = self.saved_arrays
+        return ((grad_output * y * (1 - y)).astype(np.float32),)
+
+    wrong = type("Wrong", (solution_class("sigmoid"),), {"forward": forward, "backward": backward})
+    result = check(wrong, "sigmoid", verbose=False)
+    assert result.codes == ["forward_wrong_dtype", "backward_wrong_dtype"], str(result)
+    assert "your forward returns float32 for float64 inputs; keep the input's dtype" in str(result)
+    assert "not when run through the autograd engine" not in str(result)
 
 
 def test_a_bias_gradient_left_unsummed_is_accepted_since_the_engine_sums_it():
