@@ -51,6 +51,8 @@ import threading
 import time
 from datetime import timedelta
 
+import numpy as np
+
 from minislim.checkpoint.saving import (all_checkpoints, checkpoint_path, read, remove_temporaries, restore,
                                         save)
 from minislim.framework.graph import get_rng_state, set_rng_state
@@ -171,18 +173,25 @@ def train(train_op, data, logdir: str, number_of_steps: int | None = None, log_e
         source.restore(contents.extra.get("data"))
     step = contents.global_step if contents is not None else int(train_op.global_step.data)
     loss = contents.extra.get("loss") if contents is not None else None
-    if number_of_steps is not None and step >= number_of_steps:
-        log_fn(f"Global step {step} in {latest or 'the graph'} already reaches number_of_steps={number_of_steps}; "
-               "nothing to do")
-        return loss
 
     state = {"data": source.state(), "rng": None, "loss": loss}
-    batch = source.next()
-    if contents is not None:
+    try:
+        batch = source.next()
+    except DataExhausted:  # a one-shot iterator used up by the run that wrote the checkpoint
+        batch = None
+    if contents is not None and batch is not None:
+        # build the model on one batch, then give it the checkpoint's values (also when there
+        # is nothing left to do: the caller gets the trained model, not fresh weights)
         train_op.build(*batch)
         restore(latest, get_variables(), optimizer=train_op.optimizer)
         if "rng" in contents.extra:
             set_rng_state(contents.extra["rng"])
+    if number_of_steps is not None and step >= number_of_steps:
+        restored = "; the model holds its values" if contents is not None and batch is not None else ""
+        log_fn(f"Global step {step} in {latest or 'the graph'} already reaches number_of_steps={number_of_steps}; "
+               f"nothing to do{restored}")
+        return loss
+    if contents is not None:
         skipped = "; init_fn not called (a checkpoint in the logdir wins)" if init_fn is not None else ""
         log_fn(f"Resumed from {latest} at global step {step}{skipped}")
     elif init_fn is not None:
@@ -196,6 +205,12 @@ def train(train_op, data, logdir: str, number_of_steps: int | None = None, log_e
     saved = {"step": step if contents is not None else None, "time": time.time(), "path": latest}
 
     def save_now() -> str:
+        # The loss and gradients were checked; an update can still overflow (a huge learning
+        # rate): a checkpoint is only ever written with finite variables.
+        for variable in get_variables():
+            if np.issubdtype(variable.dtype, np.floating) and not np.isfinite(variable.data).all():
+                raise NonFiniteError(f"step {step}: the update left non-finite values in {variable.name!r} "
+                                     "(the loss and gradients were finite)")
         path = checkpoint_path(logdir, step)
         save(path, get_variables(), optimizer=train_op.optimizer, global_step=step,
              extra={"rng": state["rng"], "data": state["data"], "loss": state["loss"]})
@@ -255,6 +270,8 @@ def train(train_op, data, logdir: str, number_of_steps: int | None = None, log_e
             due_time = save_interval_secs is not None and time.time() - saved["time"] >= save_interval_secs
             if due_steps or due_time:
                 save_now()
+        if saved["step"] != step:
+            save_now()
     except NonFiniteError as error:
         good = saved["path"] or "none (no checkpoint was saved yet)"
         raise NonFiniteError(f"{error}. Training stopped; nothing was saved after the last good step, the newest "
@@ -272,7 +289,5 @@ def train(train_op, data, logdir: str, number_of_steps: int | None = None, log_e
     finally:
         if previous_handler is not None:
             signal.signal(signal.SIGINT, previous_handler)
-    if saved["step"] != step:
-        save_now()
     log_fn(f"Finished at step {step}; saved {saved['path']}")
     return loss if loss is None else float(loss)

@@ -93,7 +93,12 @@ class Optimizer:
         """The rate for ``step`` (default: the number of updates done so far)."""
         if not callable(self.learning_rate):
             return self.learning_rate
-        return float(self.learning_rate(self.iterations if step is None else int(step)))
+        step = self.iterations if step is None else int(step)
+        rate = float(self.learning_rate(step))
+        if not np.isfinite(rate) or rate < 0:  # checked before any variable changes
+            raise ValueError(f"{self.name}: the learning-rate schedule gave {rate} at step {step}; "
+                             "a learning rate must be a finite number >= 0")
+        return rate
 
     # --- slots -----------------------------------------------------------------------------
     def get_slot_names(self) -> list:

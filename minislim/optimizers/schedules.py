@@ -18,6 +18,17 @@ import math
 from typing import Sequence
 
 
+def _check_rate(schedule: str, name: str, value) -> float:
+    """``value`` as a float, if it is a finite number >= 0 (a rate, or a factor of one)."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{schedule}: {name} must be a number, got {value!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{schedule}: {name} must be a finite number >= 0, got {value}")
+    return value
+
+
 def _check_step(schedule: str, step) -> int:
     try:
         value = int(step)
@@ -39,9 +50,9 @@ class ExponentialDecay:
                  staircase: bool = False):
         if decay_steps <= 0:
             raise ValueError(f"exponential_decay: decay_steps must be positive, got {decay_steps}")
-        self.learning_rate = float(learning_rate)
+        self.learning_rate = _check_rate("exponential_decay", "learning_rate", learning_rate)
         self.decay_steps = int(decay_steps)
-        self.decay_rate = float(decay_rate)
+        self.decay_rate = _check_rate("exponential_decay", "decay_rate", decay_rate)
         self.staircase = bool(staircase)
 
     def __call__(self, step) -> float:
@@ -64,7 +75,8 @@ class PiecewiseConstant:
     """
 
     def __init__(self, boundaries: Sequence[int], values: Sequence[float]):
-        boundaries, values = list(boundaries), [float(v) for v in values]
+        boundaries = list(boundaries)
+        values = [_check_rate("piecewise_constant", f"values[{i}]", v) for i, v in enumerate(values)]
         if len(values) != len(boundaries) + 1:
             raise ValueError(f"piecewise_constant: needs one more value than boundaries, got "
                              f"{len(boundaries)} boundaries and {len(values)} values")
@@ -99,11 +111,11 @@ class CosineDecay:
             raise ValueError(f"cosine_decay: decay_steps must be positive, got {decay_steps}")
         if warmup_steps < 0:
             raise ValueError(f"cosine_decay: warmup_steps must be >= 0, got {warmup_steps}")
-        self.learning_rate = float(learning_rate)
+        self.learning_rate = _check_rate("cosine_decay", "learning_rate", learning_rate)
         self.decay_steps = int(decay_steps)
-        self.alpha = float(alpha)
+        self.alpha = _check_rate("cosine_decay", "alpha", alpha)
         self.warmup_steps = int(warmup_steps)
-        self.warmup_learning_rate = float(warmup_learning_rate)
+        self.warmup_learning_rate = _check_rate("cosine_decay", "warmup_learning_rate", warmup_learning_rate)
 
     def __call__(self, step) -> float:
         step = _check_step("cosine_decay", step)

@@ -259,3 +259,29 @@ def test_a_one_shot_iterator_ends_training_when_it_runs_out(tmp_path):
     slim.reset_default_graph()
     with pytest.raises(ValueError, match="data yielded no batch"):
         train(make_op(), [], tmp_path / "empty", number_of_steps=1, log_fn=lines.append)
+
+
+def test_nothing_to_do_still_gives_the_model_the_checkpoints_values(tmp_path):
+    """A notebook re-running its train cell after a restart must get the trained model back."""
+    _, trained = run(tmp_path, 10, pipeline)
+    lines = []
+    _, again = run(tmp_path, 10, pipeline, lines=lines)
+    assert "nothing to do; the model holds its values" in lines[0]
+    assert again.keys() == trained.keys()
+    for name, value in trained.items():
+        np.testing.assert_array_equal(again[name], value, err_msg=name)
+
+
+def test_an_update_that_overflows_is_never_saved(tmp_path):
+    """Finite loss and gradients (1000), but a learning rate of 1e38 at step 3 sends a weight to -inf."""
+    def steep_loss(x, y):
+        w = slim.variable("w", shape=[3], initializer=slim.zeros_initializer())
+        return (w * 1000.0).sum()
+
+    slim.reset_default_graph()
+    schedule = slim.optimizers.piecewise_constant([1], [0.1, 1e38])  # steps 0, 1: 0.1; then 1e38
+    op = create_train_op(steep_loss, slim.optimizers.SGD(schedule))
+    with pytest.raises(NonFiniteError, match=r"step 3: the update left non-finite values in .*newest checkpoint "
+                                             r"is .*model.ckpt-2.npz"), np.errstate(over="ignore"):
+        train(op, Batches(*blobs()), tmp_path, number_of_steps=10, save_interval_steps=1, log_fn=lambda line: None)
+    assert [step for step, _ in checkpoint.all_checkpoints(tmp_path)] == [1, 2]

@@ -185,3 +185,14 @@ def test_unnamed_variable_is_refused_with_a_hint():
 def test_bad_hyperparameters_are_rejected(bad):
     with pytest.raises(ValueError):
         bad()
+
+
+@pytest.mark.parametrize("bad", [float("nan"), -0.5])
+def test_a_schedule_giving_a_bad_rate_is_refused_before_any_variable_changes(bad):
+    w = named(W0, "w")
+    optimizer = SGD(lambda step: 0.1 if step < 1 else bad)
+    optimizer.apply_gradients([(GRADS[0], w)])
+    before = w.data.copy()
+    with pytest.raises(ValueError, match=r"GradientDescent: the learning-rate schedule gave .* at step 1"):
+        optimizer.apply_gradients([(GRADS[1], w)])
+    np.testing.assert_array_equal(w.data, before)

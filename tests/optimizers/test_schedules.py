@@ -46,3 +46,21 @@ def test_cosine_decay_with_linear_warmup():
 def test_a_bad_step_is_rejected(bad):
     with pytest.raises((TypeError, ValueError)):
         exponential_decay(0.1, 10, 0.5)(bad)
+
+
+@pytest.mark.parametrize("make", [
+    lambda rate: exponential_decay(rate, decay_steps=10, decay_rate=0.5),
+    lambda rate: cosine_decay(rate, decay_steps=10),
+    lambda rate: cosine_decay(0.1, decay_steps=10, warmup_steps=2, warmup_learning_rate=rate),
+    lambda rate: piecewise_constant([5], [0.1, rate]),
+])
+@pytest.mark.parametrize("rate", [-0.1, math.nan, math.inf])
+def test_a_rate_that_is_negative_or_not_finite_is_refused(make, rate):
+    """A negative rate would climb the loss; a NaN one would poison every weight."""
+    with pytest.raises(ValueError, match="must be a finite number >= 0"):
+        make(rate)
+
+
+def test_a_decay_factor_that_is_not_a_number_is_a_type_error():
+    with pytest.raises(TypeError, match="exponential_decay: decay_rate must be a number, got 'fast'"):
+        exponential_decay(0.1, decay_steps=10, decay_rate="fast")
