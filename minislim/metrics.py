@@ -4,9 +4,12 @@ Each metric has ``update(...)`` (add one batch), ``result()`` (the value over ev
 added since the last ``reset()``) and ``reset()``: the eager form of TF-Slim's
 ``streaming_*`` (value, update_op) pairs. Inputs may be Tensors or ndarrays.
 
-Class predictions may be given as class ids ``[N]`` or as scores/logits ``[N, C]`` (one
-axis more than the labels), which are turned into ids with ``argmax`` (ties: the lowest
-class id, NumPy's rule). Labels are class ids. ``weights`` (broadcast to the labels'
+Class predictions may be given as class ids ``[N]`` or as scores/logits ``[N, C]`` with
+``C >= 2`` (one axis more than the labels), which are turned into ids with ``argmax``
+(ties: the lowest class id, NumPy's rule); any other shape, ``[N, 1]`` included, is a
+``ValueError``. Labels are class ids. Class ids are integers; floats are accepted when
+they hold integer values (``1.0``), and anything else (``1.5``, ``nan``) is a
+``ValueError`` naming the metric and the argument. ``weights`` (broadcast to the labels'
 shape) weight each example; a weight of 0 leaves it out.
 
 >>> import numpy as np
@@ -29,14 +32,33 @@ def _array(value) -> np.ndarray:
     return np.asarray(getattr(value, "data", value))
 
 
+def _ids(metric: str, argument: str, values: np.ndarray) -> np.ndarray:
+    """``values`` as int64 class ids: integers or bools as they are, floats only when integer-valued."""
+    if values.dtype.kind in "biu":
+        return values.astype(np.int64)
+    if values.dtype.kind == "f":
+        bad = ~np.isfinite(values) | (values != np.round(values))
+        if np.any(bad):
+            raise ValueError(f"{metric}: {argument} must be class ids (integer values), got "
+                             f"{values[bad].ravel()[0].item()!r} at index {tuple(int(i) for i in np.argwhere(bad)[0])}")
+        return values.astype(np.int64)
+    raise ValueError(f"{metric}: {argument} must be class ids (integer values), got dtype {values.dtype}")
+
+
 def _class_ids(metric: str, predictions, labels) -> tuple:
+    """Class ids ``[N]`` (int64) from predictions given as ids ``[N]`` or scores ``[N, C]``, and labels ``[N]``."""
     predictions, labels = _array(predictions), _array(labels)
-    if predictions.ndim == labels.ndim + 1:
+    scores_shape = "(" + ", ".join(str(n) for n in labels.shape + ("num_classes",)) + ")"
+    expected = f"class ids shaped like labels {labels.shape} or scores {scores_shape} with num_classes >= 2"
+    if predictions.ndim == labels.ndim + 1 and predictions.shape[:-1] == labels.shape:
+        if predictions.shape[-1] < 2:
+            raise ValueError(f"{metric}: predictions must be {expected}, got shape {predictions.shape}: one "
+                             "score per example has no argmax to take (for a binary decision pass class ids, "
+                             "e.g. (scores[:, 0] > 0).astype(int))")
         predictions = np.argmax(predictions, axis=-1)
-    if predictions.shape != labels.shape:
-        raise ValueError(f"{metric}: predictions must be class ids shaped like labels {labels.shape} or scores "
-                         f"{labels.shape + ('C',)}, got shape {predictions.shape}")
-    return predictions, labels
+    elif predictions.shape != labels.shape:
+        raise ValueError(f"{metric}: predictions must be {expected}, got shape {predictions.shape}")
+    return _ids(metric, "predictions", predictions), _ids(metric, "labels", labels)
 
 
 def _weights(metric: str, weights, shape: tuple) -> np.ndarray:
@@ -115,7 +137,7 @@ class TopKAccuracy(Mean):
         super().__init__(name or f"top_{k}_accuracy")
 
     def update(self, predictions, labels, weights=None) -> None:
-        scores, labels = _array(predictions), _array(labels).astype(np.int64)
+        scores, labels = _array(predictions), _ids(self.name, "labels", _array(labels))
         if scores.ndim != labels.ndim + 1 or scores.shape[:-1] != labels.shape:
             raise ValueError(f"{self.name}: predictions must be scores shaped {labels.shape + ('C',)}, "
                              f"got {scores.shape}")
@@ -202,11 +224,11 @@ class ConfusionMatrix(Metric):
                 raise ValueError(f"{self.name}: {what} must be class ids in [0, {self.num_classes}), got "
                                  f"values in [{ids.min()}, {ids.max()}]")
         if weights is not None:
+            weights = _weights(self.name, weights, labels.shape)
             self.matrix = self.matrix.astype(np.float64)
-            np.add.at(self.matrix, (labels.ravel(), predictions.ravel()),
-                      _weights(self.name, weights, labels.shape).ravel())
+            np.add.at(self.matrix, (labels.ravel(), predictions.ravel()), weights.ravel())
         else:
-            np.add.at(self.matrix, (labels.ravel().astype(np.int64), predictions.ravel().astype(np.int64)), 1)
+            np.add.at(self.matrix, (labels.ravel(), predictions.ravel()), 1)
 
     def result(self) -> np.ndarray:
         return self.matrix.copy()

@@ -80,3 +80,54 @@ def test_aggregate_metric_map_splits_values_and_updates():
     assert values["accuracy"]() == 0.5 and values["custom"]() == 42
     with pytest.raises(TypeError, match="'bad'"):
         aggregate_metric_map({"bad": 3})
+
+
+@pytest.mark.parametrize("metric", [Accuracy(), Precision(class_id=0), Recall(class_id=1), ConfusionMatrix(2)],
+                         ids=lambda m: m.name)
+def test_one_score_per_example_is_an_error_not_an_argmax_over_one_column(metric):
+    # argmax over a single column is always class 0: Accuracy used to report 1.0 here
+    with pytest.raises(ValueError, match=rf"^{metric.name}: predictions must be class ids shaped like labels "
+                                         r"\(2,\) or scores \(2, num_classes\) with num_classes >= 2, "
+                                         r"got shape \(2, 1\)"):
+        metric.update(np.array([[2.0], [-2.0]]), np.array([0, 0]))
+
+
+def test_a_shape_error_reports_the_shape_received_not_its_argmax():
+    with pytest.raises(ValueError, match=r"got shape \(3, 2\)$"):
+        Accuracy().update(np.zeros((3, 2)), np.zeros(2, dtype=int))
+
+
+def test_class_ids_shaped_like_labels_and_two_class_scores_still_work():
+    acc = Accuracy()
+    acc.update(np.array([[1], [0]]), np.array([[1], [1]]))  # ids [N, 1] beside labels [N, 1]
+    acc.update(np.array([[-1.0, 1.0], [3.0, 0.5]]), np.array([1, 0]))  # scores with C = 2
+    assert acc.result() == pytest.approx(3 / 4)
+
+
+@pytest.mark.parametrize("weights", [None, np.array([1.0, 2.0, 1.0])], ids=["unweighted", "weighted"])
+def test_confusion_matrix_takes_integer_valued_float_ids_with_or_without_weights(weights):
+    cm = ConfusionMatrix(3)
+    cm.update(np.array([0.0, 1.0, 2.0]), np.array([0.0, 1.0, 1.0]), weights=weights)
+    w = np.ones(3) if weights is None else weights
+    np.testing.assert_array_equal(cm.result(), [[w[0], 0, 0], [0, w[1], w[2]], [0, 0, 0]])
+
+
+@pytest.mark.parametrize("weights", [None, np.array([1.0, 2.0])], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("predictions, labels, message", [
+    (np.array([0, 1]), np.array([0.0, 1.5]), r"labels must be class ids \(integer values\), got 1.5"),
+    (np.array([0.0, np.nan]), np.array([0, 1]), r"predictions must be class ids \(integer values\), got nan"),
+    (np.array([0, 1]), np.array([0.0, 3.0]), r"labels must be class ids in \[0, 3\)"),
+    (np.array([-1, 1]), np.array([0, 1]), r"predictions must be class ids in \[0, 3\)"),
+], ids=["fractional label", "nan prediction", "label out of range", "prediction out of range"])
+def test_confusion_matrix_rejects_fractional_and_out_of_range_ids_the_same_way_with_or_without_weights(
+        predictions, labels, message, weights):
+    cm = ConfusionMatrix(3)
+    with pytest.raises(ValueError, match=f"^confusion_matrix: {message}"):
+        cm.update(predictions, labels, weights=weights)
+    np.testing.assert_array_equal(cm.result(), np.zeros((3, 3)))  # nothing was counted
+
+
+def test_fractional_labels_are_an_error_for_every_class_metric():
+    for metric in (Accuracy(), TopKAccuracy(k=1), Precision(class_id=1)):
+        with pytest.raises(ValueError, match=f"^{metric.name}: labels must be class ids"):
+            metric.update(np.array([[0.2, 0.8], [0.6, 0.4]]), np.array([1.0, 0.5]))

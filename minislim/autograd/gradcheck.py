@@ -99,8 +99,11 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-8, rtol: float = 1
 
     Args:
         fn: a function of Tensors returning one Tensor.
-        inputs: arrays, numbers or Tensors; floating-point ones are checked (as float64
-            copies), others are passed through unchanged (e.g. integer labels).
+        inputs: a list or tuple of the arguments of ``fn`` (arrays, numbers or Tensors),
+            one per argument; floating-point ones are checked (as float64 copies), others
+            are passed through unchanged (e.g. integer labels). A single ndarray or Tensor
+            is taken as the one argument of ``fn`` (``gradcheck(fn, x)`` is
+            ``gradcheck(fn, [x])``), as in PyTorch; anything else is a ``TypeError``.
         eps: the finite-difference step.
         atol, rtol: an element passes when ``|a - n| <= atol + rtol * |n|``.
         mode: ``"full"`` (every element) or ``"fast"`` (one random direction per input).
@@ -113,6 +116,12 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-8, rtol: float = 1
     """
     if mode not in ("full", "fast"):
         raise ValueError(f"gradcheck: mode must be 'full' or 'fast', got {mode!r}")
+    if isinstance(inputs, (np.ndarray, Tensor)):
+        inputs = [inputs]
+    elif not isinstance(inputs, (list, tuple)):
+        raise TypeError(f"gradcheck: inputs must be a list or tuple of arrays or Tensors, one per argument "
+                        f"of fn (e.g. gradcheck(fn, [x])), or a single ndarray or Tensor; "
+                        f"got {type(inputs).__name__}")
     rng = np.random.default_rng(seed)
     tensors = [_float64_leaf(x) for x in inputs]
     checked = [i for i, t in enumerate(tensors) if t.requires_grad]

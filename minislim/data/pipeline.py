@@ -114,6 +114,8 @@ class Batches:
         self.augment = augment
         self.drop_remainder = bool(drop_remainder)
         self.prefetch = int(prefetch)
+        if self.num_examples == 0:
+            raise ValueError("batches: the arrays hold 0 examples: nothing to batch")
         if len(self) == 0:
             raise ValueError(f"batches: {self.num_examples} examples give no batch of "
                              f"{self.batch_size} with drop_remainder=True")

@@ -117,3 +117,20 @@ def test_integer_inputs_are_passed_through_unchecked(rng):
 def test_bad_mode_is_rejected():
     with pytest.raises(ValueError, match="mode"):
         gradcheck(lambda x: x, [np.ones(2)], mode="quick")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_single_array_or_tensor_is_the_one_input(mode, rng):
+    x = rng.standard_normal((3, 2))  # iterated, its rows used to become three inputs
+    for single in (x, slim.tensor(x)):
+        report = gradcheck(lambda t: slim.nn.tanh(t), single, mode=mode)
+        assert report.ok and len(report.checks) == 1 and report.checks[0].shape == (3, 2)
+    with pytest.raises(GradcheckError):  # and a broken backward is still caught
+        gradcheck(lambda t: HalfGradient()(t), x, mode=mode)
+
+
+@pytest.mark.parametrize("inputs", [2.0, {"x": np.ones(2)}, (a for a in [np.ones(2)])], ids=["number", "dict", "generator"])
+def test_inputs_that_are_not_a_list_tuple_or_array_are_a_clear_type_error(inputs):
+    with pytest.raises(TypeError, match=r"gradcheck: inputs must be a list or tuple of arrays or Tensors.*"
+                                        r"gradcheck\(fn, \[x\]\)"):
+        gradcheck(lambda x: x * x, inputs)

@@ -249,6 +249,8 @@ def test_an_error_in_the_prefetch_thread_reaches_the_consumer_in_order():
     ((np.zeros(3),), {"batch_size": 2, "seed": None}, "seed must be a non-negative int"),
     ((np.zeros(3),), {"batch_size": 2, "prefetch": -1}, "prefetch must be an int >= 0"),
     ((np.zeros(3),), {"batch_size": 4, "drop_remainder": True}, "give no batch of 4"),
+    ((np.zeros((0, 3)),), {"batch_size": 4}, r"0 examples: nothing to batch$"),
+    ((np.zeros((0, 3)), np.zeros(0)), {"batch_size": 4, "drop_remainder": True}, r"0 examples: nothing to batch$"),
 ])
 def test_bad_arguments_say_what_was_expected(arrays, kwargs, message):
     with pytest.raises(ValueError, match=message):
