@@ -7,8 +7,9 @@ graph as in TensorFlow 1: it is the *registry* TF-Slim code expects around its l
 * the collections (``GraphKeys.LOSSES``, ``GraphKeys.MODEL_VARIABLES``, end points, ...);
 * the stack of variable scopes and the counters behind unique default names (``Conv``,
   ``Conv_1``, ...);
-* the random generators of the framework (initializers, dropout, ...), all derived from
-  one seed, so ``slim.set_random_seed(seed)`` makes a whole run reproducible;
+* the random generators of the framework (initializers, dropout, ``slim.nn``'s random
+  ops, ...), all derived from one seed, so ``slim.set_random_seed(seed)`` makes a whole
+  run reproducible;
 * ``dtype``, the default dtype of its variables (``Graph(dtype="float64")`` for
   gradient checks).
 
@@ -23,6 +24,10 @@ returned every time; ``graph.set_random_seed(seed)`` reseeds every stream *in pl
 code that kept a generator sees the new seed. ``get_rng_state()`` / ``set_rng_state()``
 save and restore the position of every stream (for bit-exact resumption). A new graph has
 seed 0: runs are reproducible unless you ask otherwise.
+
+``slim.nn``'s random ops called without an ``rng`` (``slim.nn.dropout(x, 0.5)``) draw from
+the stream ``"nn"`` of the default graph: each graph starts them from its own seed, and a
+seed set inside a ``with g.as_default():`` block stays with ``g``.
 
 >>> import minislim as slim
 >>> g = slim.Graph(dtype="float64")
@@ -176,7 +181,8 @@ class Graph:
         """The ``numpy.random.Generator`` of the stream ``name`` (the same object each time).
 
         Streams in use: ``"initializers"`` (variable initializers), ``"dropout"`` (the
-        dropout layer). Other packages pick their own names (e.g. ``"data"``).
+        dropout layer), ``"nn"`` (``slim.nn``'s random ops called without an ``rng``).
+        Other packages pick their own names (e.g. ``"data"``).
         """
         if not isinstance(name, str) or not name:
             raise TypeError(f"a random stream name must be a non-empty string, got {name!r}")
@@ -253,13 +259,13 @@ def reset_default_graph() -> None:
 def set_random_seed(seed: int) -> None:
     """Seed every source of randomness the framework owns.
 
-    That is every random stream of the default graph (initializers, dropout, and any stream
-    other packages draw from ``graph.rng(name)``), and the generator that ``slim.nn``'s
-    random ops use when called without an ``rng``. Like TF's graph-level seed, it applies
-    to the current default graph; a new ``Graph`` starts from its own seed (0 by default).
+    That is every random stream of the default graph: initializers, dropout, ``slim.nn``'s
+    random ops called without an ``rng``, and any stream other packages draw from
+    ``graph.rng(name)``. Like TF's graph-level seed, it applies to the current default
+    graph; a new ``Graph`` starts from its own seed (0 by default). ``slim.data.batches``
+    is not affected: the input pipeline takes its own ``seed``.
     """
     get_default_graph().set_random_seed(seed)
-    ops_random.seed(int(seed))
 
 
 def get_rng(name: str = "default") -> np.random.Generator:
@@ -268,20 +274,31 @@ def get_rng(name: str = "default") -> np.random.Generator:
 
 
 def get_rng_state() -> dict:
-    """The state of every generator the framework owns (default graph + ``slim.nn``'s)."""
-    return {"graph": get_default_graph().get_rng_state(),
-            "nn": ops_random.default_generator().bit_generator.state}
+    """The state of every generator the framework owns: ``{"graph": ...}``, the default
+    graph's :meth:`Graph.get_rng_state` (``slim.nn``'s generator is its stream ``"nn"``)."""
+    return {"graph": get_default_graph().get_rng_state()}
 
 
 def set_rng_state(state: dict) -> None:
     """Restore what :func:`get_rng_state` returned."""
-    get_default_graph().set_rng_state(state["graph"])
-    ops_random.default_generator().bit_generator.state = state["nn"]
+    graph = get_default_graph()
+    graph.set_rng_state(state["graph"])
+    if "nn" in state:  # saved before slim.nn's generator became the graph's stream "nn"
+        graph.rng("nn").bit_generator.state = state["nn"]
+
+
+def _nn_generator() -> np.random.Generator:
+    """``slim.nn``'s generator: the stream ``"nn"`` of the default graph."""
+    return get_default_graph().rng("nn")
+
+
+# slim.nn's random ops (layer 3) ask this module for their generator at each call.
+ops_random.set_source(_nn_generator)
 
 
 def _reset_for_tests() -> None:
-    """Forget every graph (nested ones included) and reseed ``slim.nn``'s generator with 0."""
+    """Forget every graph, nested ones included (``slim.nn``'s generator goes with them)."""
     global _global_default
     _GRAPH_STACK.clear()
     _global_default = None
-    ops_random.seed(_DEFAULT_SEED)
+    ops_random.set_source(_nn_generator)

@@ -1,25 +1,41 @@
 """The random generator behind stochastic ops (``nn.dropout``) when no ``rng`` is passed.
 
-It is a ``numpy.random.Generator`` owned here, never NumPy's global state;
-``slim.set_random_seed`` reseeds it together with every other generator the framework owns.
+The ops do not own that generator; they ask a *source* for it at every call. The
+framework (layer 4) installs a source that returns the default graph's ``"nn"`` stream,
+so each graph has its own generator, seeded by the graph's seed (0 unless
+``slim.set_random_seed`` says otherwise), and leaving a graph's ``as_default()`` block
+gives the ops back the outer graph's generator. Without a source (the ops used without
+the framework), this module's own generator, seeded with 0, is used. NumPy's global
+random state never is.
 
->>> seed(0); a = default_generator().random()
->>> seed(0); a == default_generator().random()
+>>> import numpy as np
+>>> mine = np.random.default_rng(3)
+>>> previous = set_source(lambda: mine)
+>>> default_generator() is mine
 True
+>>> _ = set_source(previous)
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
-_generator = np.random.default_rng(0)
+_own = np.random.default_rng(0)
+_source: Callable[[], np.random.Generator] | None = None
 
 
 def default_generator() -> np.random.Generator:
     """The generator used by ops called without an explicit ``rng``."""
-    return _generator
+    return _own if _source is None else _source()
 
 
-def seed(value: int) -> None:
-    """Replace the default generator by a fresh one seeded with ``value``."""
-    global _generator
-    _generator = np.random.default_rng(value)
+def set_source(source: Callable[[], np.random.Generator] | None):
+    """Make :func:`default_generator` return ``source()``; None: this module's generator.
+
+    Returns:
+        The previous source (to put back).
+    """
+    global _source
+    previous, _source = _source, source
+    return previous

@@ -153,3 +153,71 @@ def test_a_new_graph_is_reproducible_by_default():
         with slim.Graph().as_default():
             values.append(slim.variable("w", shape=[3, 3]).data.copy())
     assert np.array_equal(values[0], values[1])
+
+
+def _nn_mask():
+    """A mask drawn by slim.nn's random ops from their default generator (no ``rng``)."""
+    return slim.nn.dropout(slim.tensor(np.ones(64)), 0.5).data.copy()
+
+
+def test_each_new_graph_starts_nn_ops_from_its_own_seed():
+    masks = []
+    for _ in range(2):
+        with slim.Graph().as_default():
+            masks.append(_nn_mask())
+    assert np.array_equal(masks[0], masks[1])
+    with slim.Graph(seed=3).as_default():
+        assert not np.array_equal(_nn_mask(), masks[0])
+
+
+def test_a_seed_set_inside_a_closed_block_does_not_reach_the_next_graph():
+    with slim.Graph().as_default():
+        expected = _nn_mask()
+    with slim.Graph().as_default():
+        slim.set_random_seed(7)
+        _nn_mask()
+    with slim.Graph().as_default():
+        assert np.array_equal(_nn_mask(), expected)
+
+
+def test_leaving_a_block_gives_nn_ops_back_the_outer_graphs_generator():
+    outer = slim.Graph()
+    with outer.as_default():
+        first = _nn_mask()
+    reference = slim.Graph()
+    with reference.as_default():
+        _nn_mask()
+        expected = _nn_mask()
+    with outer.as_default():
+        with slim.Graph().as_default():
+            _nn_mask()  # draws from the inner graph only
+        assert np.array_equal(_nn_mask(), expected)
+    assert not np.array_equal(first, expected)
+
+
+def test_the_global_default_graph_drives_nn_ops_outside_any_block():
+    slim.set_random_seed(4)
+    expected = _nn_mask()
+    with slim.Graph().as_default():
+        _nn_mask()
+    slim.reset_default_graph()  # a fresh global graph: seed 0 again
+    slim.set_random_seed(4)
+    assert np.array_equal(_nn_mask(), expected)
+    unused = slim.Graph(seed=4).rng("nn").bit_generator.state
+    assert slim.get_rng("nn").bit_generator.state != unused  # the mask came from that stream
+
+
+def test_rng_state_restores_the_nn_ops_generator():
+    _nn_mask()
+    state = json.loads(json.dumps(slim.get_rng_state()))
+    expected = _nn_mask()
+    slim.set_random_seed(99)
+    slim.set_rng_state(state)
+    assert np.array_equal(_nn_mask(), expected)
+
+
+def test_rng_state_saved_with_a_separate_nn_entry_still_restores_it():
+    nn_state = np.random.default_rng(5).bit_generator.state  # the format before "nn" was a stream
+    slim.set_rng_state({"graph": slim.get_default_graph().get_rng_state(), "nn": nn_state})
+    assert np.array_equal(_nn_mask(),
+                          slim.nn.dropout(slim.tensor(np.ones(64)), 0.5, rng=np.random.default_rng(5)).data)
