@@ -98,8 +98,12 @@ def read_config(logdir: str) -> dict | None:
     path = os.path.join(logdir, CONFIG)
     if not os.path.exists(path):
         return None
-    with open(path) as f:
-        return json.load(f)
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError) as error:  # ValueError: not valid JSON
+        raise checkpoint.CheckpointError(f"{path}: cannot read the run's configuration ({error}); restore it "
+                                         "or use another --logdir") from None
 
 
 def write_config(logdir: str, config: dict) -> None:
@@ -161,6 +165,8 @@ def cmd_train(args) -> int:
     if args.net not in nets_factory.networks_map:
         raise UsageError(f"unknown net {args.net!r}; known nets: {', '.join(sorted(nets_factory.networks_map))}")
     resolve_train_defaults(args)
+    if os.path.exists(args.logdir) and not os.path.isdir(args.logdir):
+        raise UsageError(f"--logdir {args.logdir} is a file, not a directory")
     os.makedirs(args.logdir, exist_ok=True)
     # A config without a checkpoint (a run that stopped before its first save) binds nothing.
     recorded = read_config(args.logdir) if checkpoint.latest_checkpoint(args.logdir) else None
@@ -183,6 +189,12 @@ def cmd_train(args) -> int:
               "data_dir": os.path.abspath(args.data_dir) if args.data_dir else None}
     check_net_fits(config)
     if recorded is not None:
+        # the input pipeline resumes where it stopped only over the same examples, in the same batches
+        for name, flag in (("batch_size", "--batch-size"), ("train_size", "--train-size")):
+            if recorded.get(name) != config[name]:
+                raise UsageError(f"cannot resume the run in {args.logdir} with {flag} {config[name]}: it was "
+                                 f"trained with {recorded.get(name)}, and its input pipeline continues only over "
+                                 f"the same batches; use {flag} {recorded.get(name)} or another --logdir")
         changed = [f"{k} {recorded.get(k)} -> {config[k]}" for k in ("epochs", "steps", "batch_size", "learning_rate",
                                                                        "weight_decay", "train_size", "seed")
                    if recorded.get(k) != config[k]]
@@ -254,8 +266,9 @@ def cmd_eval(args) -> int:
     summary = {"accuracy": float(results["accuracy"]), "loss": float(results["loss"]),
                "examples": int(len(images)), "global_step": results["global_step"],
                "checkpoint": os.path.abspath(path), "split": args.split, "net": config["net"]}
-    if args.json:
-        print(json.dumps(summary))
+    if args.json:  # strict JSON: a NaN loss (a diverged model) is null
+        print(json.dumps({key: None if isinstance(value, float) and not np.isfinite(value) else value
+                          for key, value in summary.items()}, allow_nan=False))
     else:
         print(f"{config['net']} at step {summary['global_step']} on {len(images)} {dataset} {args.split} images: "
               f"accuracy {summary['accuracy']:.4f}, loss {summary['loss']:.4f}")
@@ -269,9 +282,12 @@ def cmd_summary(args) -> int:
         raise UsageError(f"unknown net {args.net!r}; known nets: {', '.join(sorted(nets_factory.networks_map))}")
     network_fn = nets_factory.get_network_fn(args.net, num_classes=args.num_classes)
     size = args.image_size or network_fn.default_image_size
-    channels = 1 if args.net == "lenet" else 3
+    channels = args.channels or (1 if args.net == "lenet" else 3)
     with Graph().as_default():
-        network_fn(Tensor(np.zeros((1, size, size, channels), dtype=np.float32)))
+        try:
+            network_fn(Tensor(np.zeros((1, size, size, channels), dtype=np.float32)))
+        except ValueError as error:
+            raise UsageError(f"{args.net} cannot take {size}x{size}x{channels} images: {error}") from None
         model_analyzer.analyze_vars(get_model_variables(), print_info=True)
     return 0
 
@@ -314,6 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--net", required=True)
     summary.add_argument("--num-classes", type=int, default=10)
     summary.add_argument("--image-size", type=int, help="default: the net's default image size")
+    summary.add_argument("--channels", type=int, help="image channels (default: 1 for lenet, as MNIST; else 3)")
     summary.set_defaults(run=cmd_summary)
     return parser
 
@@ -322,10 +339,15 @@ def main(argv=None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 data error, 2 usage error)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    for name in ("epochs", "batch_size", "steps", "train_size", "log_every"):
+    for name in ("epochs", "batch_size", "steps", "train_size", "log_every", "diagnostics", "num_classes",
+                 "image_size", "channels"):
         value = getattr(args, name, None)
         if value is not None and value <= 0:
             parser.error(f"--{name.replace('_', '-')} must be a positive integer, got {value}")
+    for name in ("learning_rate", "weight_decay"):
+        value = getattr(args, name, None)
+        if value is not None and not (np.isfinite(value) and value >= 0):
+            parser.error(f"--{name.replace('_', '-')} must be a finite number >= 0, got {value}")
     try:
         return args.run(args)
     except UsageError as error:

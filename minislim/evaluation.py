@@ -2,9 +2,11 @@
 
 ``evaluate_once(checkpoint_path, eval_fn, data, metrics)``:
 
-1. runs ``eval_fn(*batch)`` on the first batch to create the model's variables (the
-   function runs inside a root template, like ``create_train_op``'s, so its variables
-   have the same names as in training);
+1. runs ``eval_fn(*batch)`` on the first batch to create the model's variables, in a
+   graph of its own (as TF-Slim evaluates in a graph and session of its own: a model
+   training in the default graph keeps its values); the function runs inside a root
+   template, like ``create_train_op``'s, so its variables have the same names as in
+   training (a template passed in is used as it is, in its own graph);
 2. restores them from the checkpoint (every model variable must be there; entries the
    model does not use, such as optimizer slots, are ignored);
 3. resets the metrics and, for every batch of one pass over ``data``, calls
@@ -41,6 +43,8 @@ import time
 
 from minislim.autograd.grad_mode import no_grad
 from minislim.checkpoint.saving import latest_checkpoint, resolve_path, restore
+from minislim.framework.graph import Graph, get_default_graph
+from minislim.framework.template import Template
 from minislim.framework.variables import get_variables
 from minislim.learning.templates import model_template
 from minislim.metrics import aggregate_metric_map
@@ -70,7 +74,15 @@ def evaluate_once(checkpoint_path: str, eval_fn, data, metrics: dict, log_fn=pri
         CheckpointError: the checkpoint lacks a model variable or does not fit it.
     """
     path = resolve_path(checkpoint_path)
-    template = model_template(eval_fn)
+    if isinstance(eval_fn, Template):  # a template is used as it is, in its own graph
+        return _evaluate(path, eval_fn, data, metrics, log_fn)
+    # A graph of its own (TF-Slim evaluates in a graph and session of its own): restoring the
+    # checkpoint must not overwrite a model that is training in the default graph.
+    with Graph(dtype=get_default_graph().dtype).as_default():
+        return _evaluate(path, model_template(eval_fn), data, metrics, log_fn)
+
+
+def _evaluate(path: str, template, data, metrics: dict, log_fn) -> dict:
     names_to_values, names_to_updates = aggregate_metric_map(metrics)
     batches = iter(data)
     try:

@@ -108,3 +108,22 @@ def test_evaluation_loop_stops_after_max_number_of_evaluations(logdir):
     results = evaluation_loop(logdir, eval_fn, [data()], metrics(), eval_interval_secs=10,
                               max_number_of_evaluations=1, log_fn=None)
     assert len(results) == 1
+
+
+def test_evaluating_an_older_checkpoint_mid_training_leaves_the_training_model_alone(tmp_path):
+    """TF-Slim evaluates in a graph of its own; so does evaluate_once (a plain eval_fn)."""
+    x, y = data()
+    op = slim.learning.create_train_op(loss_fn, slim.optimizers.Adam(0.05))
+    slim.learning.train(op, slim.data.batches(x, y, batch_size=32), tmp_path, number_of_steps=10,
+                        save_interval_steps=5, log_fn=lambda line: None)
+    training = {v.name: v.data.copy() for v in slim.get_variables()}
+    results = evaluate_once(tmp_path / "model.ckpt-5.npz", eval_fn, [(x, y)], metrics(), log_fn=None)
+    assert results["global_step"] == 5
+    after = {v.name: v.data for v in slim.get_variables()}
+    assert after.keys() == training.keys() and int(after["global_step"]) == 10
+    for name, value in training.items():
+        np.testing.assert_array_equal(after[name], value, err_msg=name)
+    # and the evaluation really used step 5's weights
+    saved = slim.checkpoint.read(tmp_path / "model.ckpt-5.npz")
+    hidden = np.maximum(x @ saved.variables["hidden/weights"], 0)
+    assert results["accuracy"] == pytest.approx(np.mean((hidden @ saved.variables["logits/weights"]).argmax(1) == y))

@@ -189,11 +189,69 @@ def test_data_errors_exit_with_1_and_name_the_file(tmp_path, capsys):
     assert code == 1 and "data_batch_1.bin" in err and "42" in err
 
 
-def test_bad_numbers_are_argparse_usage_errors(tmp_path, capsys):
+@pytest.mark.parametrize("args, message", [
+    (["train", "--net", "lenet", "--epochs", "0"], "--epochs must be a positive integer"),
+    (["train", "--net", "lenet", "--diagnostics", "-1"], "--diagnostics must be a positive integer, got -1"),
+    (["train", "--net", "lenet", "--learning-rate", "nan"], "--learning-rate must be a finite number >= 0, got nan"),
+    (["train", "--net", "lenet", "--learning-rate", "-1"], "--learning-rate must be a finite number >= 0, got -1"),
+    (["train", "--net", "lenet", "--weight-decay", "-1"], "--weight-decay must be a finite number >= 0, got -1"),
+    (["summary", "--net", "lenet", "--num-classes", "0"], "--num-classes must be a positive integer, got 0"),
+    (["summary", "--net", "lenet", "--image-size", "0"], "--image-size must be a positive integer, got 0"),
+])
+def test_bad_numbers_are_argparse_usage_errors(args, message, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
-        cli.main(["train", "--net", "lenet", "--epochs", "0", "--logdir", str(tmp_path)])
+        cli.main(args + (["--logdir", str(tmp_path)] if args[0] == "train" else []))
     assert exit_info.value.code == 2
-    assert "--epochs must be a positive integer" in capsys.readouterr().err
+    assert message in capsys.readouterr().err
+
+
+def test_summary_of_a_net_that_cannot_take_the_images_is_one_line(capsys):
+    code, _, err = run(["summary", "--net", "vgg_16", "--image-size", "32"], capsys)
+    assert code == 2 and "vgg_16 cannot take 32x32x3 images: conv2d 'vgg_16/fc6'" in err
+    assert len(err.strip().splitlines()) == 1
+    code, out, _ = run(["summary", "--net", "lenet", "--channels", "3"], capsys)
+    assert code == 0 and "(5, 5, 3, 32)" in out
+
+
+def test_a_logdir_that_is_a_file_or_holds_a_corrupt_config_is_one_line(tmp_path, capsys):
+    a_file = tmp_path / "a_file"
+    a_file.write_text("")
+    code, _, err = run(["train", "--net", "lenet", "--steps", "1", *TINY, "--logdir", str(a_file)], capsys)
+    assert code == 2 and "is a file, not a directory" in err
+
+    logdir = tmp_path / "run"
+    assert run(["train", "--net", "lenet", "--steps", "1", *TINY, "--logdir", str(logdir)], capsys)[0] == 0
+    (logdir / "minislim.json").write_text("{not json")
+    for command in (["eval"], ["train", "--net", "lenet", "--steps", "2", *TINY]):
+        code, _, err = run(command + ["--logdir", str(logdir)], capsys)
+        assert code == 1 and "cannot read the run's configuration" in err and len(err.strip().splitlines()) == 1
+
+
+def test_resuming_with_other_batches_is_refused_and_changes_nothing(tmp_path, capsys):
+    logdir = tmp_path / "run"
+    assert run(["train", "--net", "lenet", "--steps", "2", "--train-size", "64", "--batch-size", "16",
+                "--logdir", str(logdir)], capsys)[0] == 0
+    for flag, value, message in (("--batch-size", "32", "with --batch-size 32: it was trained with 16"),
+                                 ("--train-size", "48", "with --train-size 48: it was trained with 64")):
+        args = {"--train-size": "64", "--batch-size": "16", flag: value}
+        code, _, err = run(["train", "--net", "lenet", "--steps", "3", "--logdir", str(logdir),
+                            *[item for pair in args.items() for item in pair]], capsys)
+        assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+    config = json.load(open(logdir / "minislim.json"))
+    assert (config["batch_size"], config["train_size"], config["steps"]) == (16, 64, 2)
+
+
+def test_eval_json_is_strict_json_when_the_loss_is_nan(tmp_path, capsys, monkeypatch):
+    logdir = str(tmp_path / "run")
+    assert run(["train", "--net", "lenet", "--steps", "1", *TINY, "--logdir", logdir], capsys)[0] == 0
+    diverged = {"accuracy": 0.1, "loss": float("nan"), "global_step": 1}
+    monkeypatch.setattr(cli.evaluation, "evaluate_once", lambda *args, **kwargs: diverged)
+    code, out, _ = run(["eval", "--logdir", logdir, "--json"], capsys)
+
+    def refuse(constant):
+        raise ValueError(f"not strict JSON: {constant}")
+    result = json.loads(out, parse_constant=refuse)
+    assert code == 0 and result["loss"] is None and result["accuracy"] == 0.1
 
 
 def test_python_dash_m_minislim_runs(tmp_path):
