@@ -73,7 +73,7 @@ class TrainOp:
         self.optimizer = optimizer
         self.clip_gradient_norm = float(clip_gradient_norm)
         self.clip_global_norm = float(clip_global_norm)
-        self.variables_to_train = None if variables_to_train is None else list(variables_to_train)
+        self.variables_to_train = _check_variables_to_train(variables_to_train)
         self.gradient_multipliers = dict(gradient_multipliers or {})
         self.check_numerics = bool(check_numerics)
         self.global_step = get_or_create_global_step()
@@ -92,10 +92,18 @@ class TrainOp:
             self.template(*batch)
 
     def variables(self) -> list:
-        """The variables this step trains."""
-        if self.variables_to_train is not None:
-            return self.variables_to_train
-        return list(get_trainable_variables())
+        """The variables this step trains (names and scopes resolved now, the model built)."""
+        if self.variables_to_train is None:
+            return list(get_trainable_variables())
+        chosen = []
+        for item in self.variables_to_train:
+            found = get_trainable_variables(scope=item) if isinstance(item, str) else [item]
+            if not found:
+                names = [v.name for v in get_trainable_variables()]
+                raise ValueError(f"create_train_op: variables_to_train: {item!r} matches no trainable variable "
+                                 f"(they are {names})")
+            chosen += [v for v in found if all(v is not c for c in chosen)]
+        return chosen
 
     def _multiplier(self, var):
         for key, value in self.gradient_multipliers.items():
@@ -164,6 +172,26 @@ class TrainOp:
         return f"<TrainOp {self.template!r} optimizer={self.optimizer!r} step={int(self.global_step.data)}>"
 
 
+def _check_variables_to_train(variables_to_train) -> list | None:
+    """None, or a list of variables and names/scopes (a single name is a list of one).
+
+    The model's variables exist only once its function has run (at the first step), so
+    names and scopes are resolved at every step; an empty list is refused, since it is
+    what ``slim.get_trainable_variables("scope")`` gives when called before the model.
+    """
+    if variables_to_train is None:
+        return None
+    items = [variables_to_train] if isinstance(variables_to_train, str) else list(variables_to_train)
+    if not items:
+        raise ValueError("create_train_op: variables_to_train is empty. The model's variables exist only after "
+                         "its first step: give scope names instead, e.g. variables_to_train=['logits']")
+    for item in items:
+        if not isinstance(item, str) and not (hasattr(item, "name") and hasattr(item, "data")):
+            raise TypeError(f"create_train_op: variables_to_train must hold variables or names/scopes (str), "
+                            f"got {item!r}")
+    return items
+
+
 def create_train_op(loss_fn, optimizer, clip_gradient_norm: float = 0, clip_global_norm: float = 0,
                     variables_to_train=None, gradient_multipliers: dict | None = None,
                     check_numerics: bool = True) -> TrainOp:
@@ -177,7 +205,10 @@ def create_train_op(loss_fn, optimizer, clip_gradient_norm: float = 0, clip_glob
         clip_gradient_norm: if > 0, clip each gradient to this norm (TF: per tensor).
         clip_global_norm: if > 0, scale all gradients together so that their global norm
             is at most this.
-        variables_to_train: the variables to update (default: every trainable variable).
+        variables_to_train: the variables to update (default: every trainable variable):
+            variables, or names and scopes (``["logits"]``: every trainable variable whose
+            name starts with ``logits``, as TF's ``get_collection(scope=...)``), resolved at
+            every step.
         gradient_multipliers: ``{variable or name: factor}`` applied to the gradients.
         check_numerics: stop with :class:`NonFiniteError` on a NaN/inf loss or gradient,
             before any variable changes.

@@ -85,6 +85,26 @@ def test_variables_to_train_limits_the_update():
     np.testing.assert_array_equal(b.data, before)
 
 
+@pytest.mark.parametrize("chosen", ["linear/weights", ["linear/weights"], ["linear/w"]])
+def test_variables_to_train_takes_names_and_scopes_resolved_once_the_model_exists(chosen):
+    op = create_train_op(linear_loss, slim.optimizers.SGD(0.1), variables_to_train=chosen)
+    op(X, Y)
+    (w,) = slim.get_variables_by_name("weights")
+    (b,) = slim.get_variables_by_name("biases")
+    assert [v.name for v in op.variables()] == ["linear/weights"]
+    assert b.data.tolist() == pytest.approx([0.1]) and w.data.tolist() != [[0.5], [-0.5]]  # b untouched
+
+
+def test_variables_to_train_refuses_an_empty_list_a_bad_item_and_an_unknown_scope():
+    with pytest.raises(ValueError, match="variables_to_train is empty.*give scope names"):
+        create_train_op(linear_loss, slim.optimizers.SGD(0.1), variables_to_train=slim.get_trainable_variables("x"))
+    with pytest.raises(TypeError, match="variables or names/scopes .*got 3"):
+        create_train_op(linear_loss, slim.optimizers.SGD(0.1), variables_to_train=[3])
+    op = create_train_op(linear_loss, slim.optimizers.SGD(0.1), variables_to_train=["logits"])
+    with pytest.raises(ValueError, match=r"'logits' matches no trainable variable \(they are \['linear/weights'"):
+        op(X, Y)
+
+
 def test_build_creates_variables_without_training():
     op = create_train_op(linear_loss, slim.optimizers.SGD(0.1))
     op.build(X, Y)
