@@ -7,11 +7,13 @@
 * :mod:`~minislim.layers.core`: ``bias_add``, ``dropout``, ``flatten``,
   ``one_hot_encoding``, ``softmax``;
 * :mod:`~minislim.layers.meta`: ``repeat``, ``stack``;
+* :mod:`~minislim.layers.checks`: the argument checks every layer makes before it creates
+  anything (so a failed call leaves no variables behind);
 * :mod:`~minislim.layers.common`: input checks and the shared tail of conv/dense layers.
 
 Every layer is decorated with ``@add_arg_scope``, opens a variable scope (its ``scope``
-argument or a unique default name), creates its variables there as model variables, and
-names the full scope in its errors.
+argument or a unique default name), checks its arguments and inputs, then creates its
+variables there as model variables; its errors name the full scope.
 
 >>> import numpy as np
 >>> import minislim as slim

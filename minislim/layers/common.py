@@ -24,7 +24,6 @@ from minislim.framework.variables import model_variable
 from minislim.ops.conv import bias_add
 
 NHWC_NAMES = {1: "[N, C]", 2: "[N, C]", 3: "[N, W, C]", 4: "[N, H, W, C]"}
-_PAIR_NOTATION = {"kernel_size": "[KH, KW]", "stride": "[SH, SW]"}
 
 
 def describe(layer: str, scope: str) -> str:
@@ -72,50 +71,15 @@ def prepare_inputs(inputs, layer: str, scope: str, rank: int | None = None, min_
     return inputs
 
 
-def strip_op_name(error: Exception, op) -> str:
-    """The message of an op's error without its leading ``"conv2d: "`` (the layer names itself)."""
-    text = str(error)
-    prefix = f"{getattr(op, '__name__', '')}: "
-    return text[len(prefix):] if text.startswith(prefix) else text
-
-
-def check_num_outputs(num_outputs, layer: str, scope: str, allow_none: bool = False) -> None:
-    """``num_outputs`` must be a positive int (TF-Slim raises ValueError too)."""
-    if num_outputs is None and allow_none:
-        return
-    if isinstance(num_outputs, bool) or not isinstance(num_outputs, (int, np.integer)):
-        raise ValueError(f"{describe(layer, scope)}: num_outputs must be an int, got "
-                         f"{type(num_outputs).__name__}: {num_outputs!r}")
-    if num_outputs < 1:
-        raise ValueError(f"{describe(layer, scope)}: num_outputs must be >= 1, got {num_outputs}")
-
-
-def pair(value, name: str, layer: str, scope: str) -> tuple:
-    """An int or a pair ``[along H, along W]`` of positive ints, as a tuple of two ints."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        result = (int(value), int(value))
-    elif isinstance(value, (list, tuple)) and len(value) == 2 and all(
-            isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value):
-        result = (int(value[0]), int(value[1]))
-    else:
-        notation = _PAIR_NOTATION.get(name, f"[{name} along H, {name} along W]")
-        raise ValueError(f"{describe(layer, scope)}: {name} must be an int or a list of 2 ints "
-                         f"{notation}, got {value!r}")
-    if min(result) < 1:
-        raise ValueError(f"{describe(layer, scope)}: {name} must be positive, got {value!r}")
-    return result
-
-
-def check_data_format(data_format, layer: str, allowed=(None, "NHWC")) -> None:
-    """minislim stores images as NHWC only."""
-    if data_format not in allowed:
-        raise ValueError(f"{layer}: data_format must be 'NHWC' (minislim's only layout), got {data_format!r}")
-
-
 def variable_collections(variables_collections, name: str):
-    """TF-Slim's rule: a list applies to every variable, a dict gives one list per variable name."""
+    """TF-Slim's rule: a list applies to every variable, a dict gives one list per variable name.
+
+    A single collection name stands for a list of one.
+    """
     if isinstance(variables_collections, dict):
-        return variables_collections.get(name)
+        variables_collections = variables_collections.get(name)
+    if isinstance(variables_collections, str):
+        return [variables_collections]
     return variables_collections
 
 

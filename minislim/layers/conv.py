@@ -26,21 +26,13 @@ from minislim.autograd.tensor import Tensor
 from minislim.framework.arg_scope import add_arg_scope
 from minislim.framework.initializers import xavier_initializer, zeros_initializer
 from minislim.framework.scopes import variable_scope
-from minislim.layers.common import (check_data_format, check_num_outputs, describe, finish, layer_variable,
-                                    pair, prepare_inputs, strip_op_name, variable_collections)
+from minislim.layers.checks import check_arguments, window
+from minislim.layers.common import finish, layer_variable, prepare_inputs, variable_collections
 from minislim.ops.activations import relu
 from minislim.ops.arithmetic import multiply
 from minislim.ops.conv import conv2d as nn_conv2d
 from minislim.ops.conv import conv2d_transpose as nn_conv2d_transpose
 from minislim.ops.shape_ops import reshape
-
-
-def _run(layer: str, scope: str, fn, *args, **kwargs):
-    """Call a functional op; its ValueError is reworded to name the layer."""
-    try:
-        return fn(*args, **kwargs)
-    except ValueError as error:
-        raise ValueError(f"{describe(layer, scope)}: {strip_op_name(error, fn)}") from None
 
 
 @add_arg_scope
@@ -55,7 +47,8 @@ def conv2d(inputs, num_outputs, kernel_size, stride=1, padding="SAME", data_form
         inputs: ``[N, H, W, C]`` (a Tensor of the graph's dtype, or an array).
         num_outputs: OC, the number of filters (an int).
         kernel_size: ``[KH, KW]``, or an int for both.
-        stride: ``[SH, SW]`` or an int. padding: ``'SAME'`` (TF's rule) or ``'VALID'``.
+        stride: ``[SH, SW]`` or an int. padding: ``'SAME'`` (TF's rule), ``'VALID'`` or
+            ``((top, bottom), (left, right))``.
         data_format: None or ``'NHWC'``.
         rate: dilation (atrous convolution), an int or a pair; needs ``stride=1``.
         activation_fn: applied last; None for a linear layer.
@@ -76,24 +69,30 @@ def conv2d(inputs, num_outputs, kernel_size, stride=1, padding="SAME", data_form
 
     Raises:
         ValueError: inputs not ``[N, H, W, C]``; a channel count that differs from the
-            weights being reused; a bad ``num_outputs``, ``kernel_size``, ``stride`` or
-            ``rate``. Every message names the full scope.
+            weights being reused; a bad ``num_outputs``, ``kernel_size``, ``stride``,
+            ``rate`` or ``padding``, or a VALID kernel larger than the inputs.
+        TypeError: a function argument that is not a function (``activation_fn="relu"``), a
+            ``normalizer_params`` that ``normalizer_fn`` does not accept, ...
+        Every message names the full scope; nothing is created when the layer raises.
     """
-    check_data_format(data_format, "conv2d")
+    layer = "conv2d"
     with variable_scope(scope, "Conv", [inputs], reuse=reuse) as sc:
-        inputs = prepare_inputs(inputs, "conv2d", sc.name, rank=4)
-        check_num_outputs(num_outputs, "conv2d", sc.name)
-        kh, kw = pair(kernel_size, "kernel_size", "conv2d", sc.name)
-        strides, rates = pair(stride, "stride", "conv2d", sc.name), pair(rate, "rate", "conv2d", sc.name)
-        if max(rates) > 1 and max(strides) > 1:
-            raise ValueError(f"{describe('conv2d', sc.name)}: rate {rate!r} > 1 needs stride 1, got {stride!r}")
-        weights = layer_variable("weights", [kh, kw, inputs.shape[-1], num_outputs], "conv2d", sc.name,
+        # Check everything first: a layer that fails must leave no variables behind.
+        check_arguments(layer, sc.name, num_outputs=num_outputs, data_format=data_format,
+                        activation_fn=activation_fn, normalizer_fn=normalizer_fn,
+                        normalizer_params=normalizer_params, weights_initializer=weights_initializer,
+                        weights_regularizer=weights_regularizer, biases_initializer=biases_initializer,
+                        biases_regularizer=biases_regularizer, variables_collections=variables_collections,
+                        outputs_collections=outputs_collections, trainable=trainable)
+        inputs = prepare_inputs(inputs, layer, sc.name, rank=4)
+        (kh, kw), strides, rates = window(layer, sc.name, inputs.shape, kernel_size, stride, padding, rate)
+
+        weights = layer_variable("weights", [kh, kw, inputs.shape[-1], num_outputs], layer, sc.name,
                                  inputs.shape, initializer=weights_initializer,
                                  regularizer=weights_regularizer, trainable=trainable,
                                  collections=variable_collections(variables_collections, "weights"))
-        outputs = _run("conv2d", sc.name, nn_conv2d, inputs, weights, stride=strides,
-                       padding=padding, rate=rates)
-        return finish(outputs, "conv2d", sc.name, num_outputs, normalizer_fn, normalizer_params,
+        outputs = nn_conv2d(inputs, weights, stride=strides, padding=padding, rate=rates)
+        return finish(outputs, layer, sc.name, num_outputs, normalizer_fn, normalizer_params,
                       biases_initializer, biases_regularizer, activation_fn, trainable, variables_collections,
                       outputs_collections)
 
@@ -110,19 +109,23 @@ def conv2d_transpose(inputs, num_outputs, kernel_size, stride=1, padding="SAME",
     for SAME padding and ``[N, H*SH + max(KH - SH, 0), ...]`` for VALID. Other arguments as
     :func:`conv2d`; default scope ``Conv2d_transpose``.
     """
-    check_data_format(data_format, "conv2d_transpose")
+    layer = "conv2d_transpose"
     with variable_scope(scope, "Conv2d_transpose", [inputs], reuse=reuse) as sc:
-        inputs = prepare_inputs(inputs, "conv2d_transpose", sc.name, rank=4)
-        check_num_outputs(num_outputs, "conv2d_transpose", sc.name)
-        kh, kw = pair(kernel_size, "kernel_size", "conv2d_transpose", sc.name)
-        strides = pair(stride, "stride", "conv2d_transpose", sc.name)
-        weights = layer_variable("weights", [kh, kw, num_outputs, inputs.shape[-1]], "conv2d_transpose",
-                                 sc.name, inputs.shape, initializer=weights_initializer,
+        check_arguments(layer, sc.name, num_outputs=num_outputs, data_format=data_format,
+                        activation_fn=activation_fn, normalizer_fn=normalizer_fn,
+                        normalizer_params=normalizer_params, weights_initializer=weights_initializer,
+                        weights_regularizer=weights_regularizer, biases_initializer=biases_initializer,
+                        biases_regularizer=biases_regularizer, variables_collections=variables_collections,
+                        outputs_collections=outputs_collections, trainable=trainable)
+        inputs = prepare_inputs(inputs, layer, sc.name, rank=4)
+        (kh, kw), strides, _ = window(layer, sc.name, inputs.shape, kernel_size, stride, padding, transpose=True)
+
+        weights = layer_variable("weights", [kh, kw, num_outputs, inputs.shape[-1]], layer, sc.name,
+                                 inputs.shape, initializer=weights_initializer,
                                  regularizer=weights_regularizer, trainable=trainable,
                                  collections=variable_collections(variables_collections, "weights"))
-        outputs = _run("conv2d_transpose", sc.name, nn_conv2d_transpose, inputs, weights,
-                       stride=strides, padding=padding)
-        return finish(outputs, "conv2d_transpose", sc.name, num_outputs, normalizer_fn, normalizer_params,
+        outputs = nn_conv2d_transpose(inputs, weights, stride=strides, padding=padding)
+        return finish(outputs, layer, sc.name, num_outputs, normalizer_fn, normalizer_params,
                       biases_initializer, biases_regularizer, activation_fn, trainable, variables_collections,
                       outputs_collections)
 
@@ -156,24 +159,27 @@ def separable_conv2d(inputs, num_outputs, kernel_size, depth_multiplier=1, strid
     ``pointwise_initializer=None`` uses ``weights_initializer``; ``weights_regularizer``
     applies to both weights. Default scope ``SeparableConv2d``.
     """
-    check_data_format(data_format, "separable_conv2d")
     layer = "separable_conv2d"
     with variable_scope(scope, "SeparableConv2d", [inputs], reuse=reuse) as sc:
+        check_arguments(layer, sc.name, depth_multiplier=depth_multiplier, data_format=data_format,
+                        activation_fn=activation_fn, normalizer_fn=normalizer_fn,
+                        normalizer_params=normalizer_params, weights_initializer=weights_initializer,
+                        pointwise_initializer=pointwise_initializer, weights_regularizer=weights_regularizer,
+                        biases_initializer=biases_initializer, biases_regularizer=biases_regularizer,
+                        variables_collections=variables_collections, outputs_collections=outputs_collections,
+                        trainable=trainable)
+        if num_outputs is not None:  # None: depthwise only
+            check_arguments(layer, sc.name, num_outputs=num_outputs)
         inputs = prepare_inputs(inputs, layer, sc.name, rank=4)
-        check_num_outputs(num_outputs, layer, sc.name, allow_none=True)
-        check_num_outputs(depth_multiplier, layer, sc.name)
-        kh, kw = pair(kernel_size, "kernel_size", layer, sc.name)
-        strides, rates = pair(stride, "stride", layer, sc.name), pair(rate, "rate", layer, sc.name)
-        if max(rates) > 1 and max(strides) > 1:
-            raise ValueError(f"{describe(layer, sc.name)}: rate {rate!r} > 1 needs stride 1, got {stride!r}")
+        (kh, kw), strides, rates = window(layer, sc.name, inputs.shape, kernel_size, stride, padding, rate)
+
         channels = inputs.shape[-1]
         weights_collections = variable_collections(variables_collections, "weights")
         depthwise = layer_variable("depthwise_weights", [kh, kw, channels, depth_multiplier], layer, sc.name,
                                    inputs.shape, initializer=weights_initializer,
                                    regularizer=weights_regularizer, trainable=trainable,
                                    collections=weights_collections)
-        outputs = _run(layer, sc.name, nn_conv2d, inputs, _depthwise_filters(depthwise), stride=strides,
-                       padding=padding, rate=rates)
+        outputs = nn_conv2d(inputs, _depthwise_filters(depthwise), stride=strides, padding=padding, rate=rates)
         if num_outputs is not None:
             pointwise = layer_variable("pointwise_weights", [1, 1, channels * depth_multiplier, num_outputs],
                                        layer, sc.name, inputs.shape,

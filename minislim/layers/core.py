@@ -15,8 +15,6 @@ True
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from minislim.autograd.tensor import Tensor
@@ -25,7 +23,8 @@ from minislim.framework.graph import get_default_graph
 from minislim.framework.initializers import zeros_initializer
 from minislim.framework.scopes import variable_scope
 from minislim.framework.utils import collect_named_outputs
-from minislim.layers.common import check_data_format, describe, layer_variable, prepare_inputs, variable_collections
+from minislim.layers.checks import check_arguments
+from minislim.layers.common import describe, layer_variable, prepare_inputs, variable_collections
 from minislim.ops.conv import bias_add as nn_bias_add
 from minislim.ops.dropout import dropout as nn_dropout
 from minislim.ops.shape_ops import one_hot, reshape
@@ -45,8 +44,11 @@ def bias_add(inputs, activation_fn=None, initializer=zeros_initializer(), regula
         reuse, variables_collections, outputs_collections, trainable, scope: as for
             ``slim.conv2d``. data_format: ``'NHWC'``.
     """
-    check_data_format(data_format, "bias_add")
     with variable_scope(scope, "BiasAdd", [inputs], reuse=reuse) as sc:
+        # Check everything first: a layer that fails must leave no variables behind.
+        check_arguments("bias_add", sc.name, activation_fn=activation_fn, initializer=initializer,
+                        regularizer=regularizer, variables_collections=variables_collections,
+                        outputs_collections=outputs_collections, trainable=trainable, data_format=data_format)
         inputs = prepare_inputs(inputs, "bias_add", sc.name, min_rank=2)
         biases = layer_variable("biases", [inputs.shape[-1]], "bias_add", sc.name, inputs.shape,
                                 initializer=initializer, regularizer=regularizer, trainable=trainable,
@@ -76,10 +78,9 @@ def dropout(inputs, keep_prob=0.5, noise_shape=None, is_training=True, outputs_c
         seed: an int choosing a separate random stream.
     """
     with variable_scope(scope, "Dropout", [inputs]) as sc:
+        check_arguments("dropout", sc.name, keep_prob=keep_prob, noise_shape=noise_shape,
+                        is_training=is_training, outputs_collections=outputs_collections, seed=seed)
         inputs = prepare_inputs(inputs, "dropout", sc.name, graph_dtype=False)
-        if isinstance(keep_prob, bool) or not isinstance(keep_prob, numbers.Real) or not 0 < keep_prob <= 1:
-            raise ValueError(f"{describe('dropout', sc.name)}: keep_prob must be a number in (0, 1], "
-                             f"got {keep_prob!r}")
         graph = get_default_graph()
         rng = graph.rng("dropout" if seed is None else f"dropout/{int(seed)}")
         if noise_shape is not None:
@@ -102,6 +103,7 @@ def flatten(inputs, outputs_collections=None, scope=None):
         ValueError: inputs of rank < 2.
     """
     with variable_scope(scope, "Flatten", [inputs]) as sc:
+        check_arguments("flatten", sc.name, outputs_collections=outputs_collections)
         inputs = prepare_inputs(inputs, "flatten", sc.name, min_rank=2, graph_dtype=False)
         outputs = reshape(inputs, (inputs.shape[0], int(np.prod(inputs.shape[1:]))))
         return collect_named_outputs(outputs_collections, sc.name, outputs)
@@ -117,11 +119,10 @@ def one_hot_encoding(labels, num_classes, on_value=1.0, off_value=0.0, outputs_c
         TypeError: labels are not integers. ValueError: a label outside ``[0, num_classes)``.
     """
     with variable_scope(scope, "OneHotEncoding", [labels]) as sc:
+        check_arguments("one_hot_encoding", sc.name, num_classes=num_classes, on_value=on_value,
+                        off_value=off_value, outputs_collections=outputs_collections)
         dtype = get_default_graph().dtype
         values = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
-        if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 1:
-            raise ValueError(f"{describe('one_hot_encoding', sc.name)}: num_classes must be a positive int, "
-                             f"got {num_classes!r}")
         try:
             encoded = one_hot(values, int(num_classes), dtype=dtype).data
         except (TypeError, ValueError) as error:

@@ -18,8 +18,8 @@ from __future__ import annotations
 from minislim.framework.arg_scope import add_arg_scope
 from minislim.framework.initializers import xavier_initializer, zeros_initializer
 from minislim.framework.scopes import variable_scope
-from minislim.layers.common import (check_num_outputs, finish, layer_variable, prepare_inputs,
-                                    variable_collections)
+from minislim.layers.checks import check_arguments
+from minislim.layers.common import finish, layer_variable, prepare_inputs, variable_collections
 from minislim.ops.activations import relu
 from minislim.ops.arithmetic import matmul
 from minislim.ops.shape_ops import reshape
@@ -45,13 +45,24 @@ def fully_connected(inputs, num_outputs, activation_fn=relu, normalizer_fn=None,
 
     Raises:
         ValueError: inputs of rank < 2; ``in`` differs from the weights being reused;
-            ``num_outputs`` not an int. Messages name the full scope.
+            ``num_outputs`` not a positive int.
+        TypeError: a function argument that is not a function (``activation_fn="relu"``), a
+            ``normalizer_params`` that ``normalizer_fn`` does not accept, ...
+        Messages name the full scope; nothing is created when the layer raises.
     """
+    layer = "fully_connected"
     with variable_scope(scope, "fully_connected", [inputs], reuse=reuse) as sc:
-        inputs = prepare_inputs(inputs, "fully_connected", sc.name, min_rank=2)
-        check_num_outputs(num_outputs, "fully_connected", sc.name)
+        # Check everything first: a layer that fails must leave no variables behind.
+        check_arguments(layer, sc.name, num_outputs=num_outputs, activation_fn=activation_fn,
+                        normalizer_fn=normalizer_fn, normalizer_params=normalizer_params,
+                        weights_initializer=weights_initializer, weights_regularizer=weights_regularizer,
+                        biases_initializer=biases_initializer, biases_regularizer=biases_regularizer,
+                        variables_collections=variables_collections, outputs_collections=outputs_collections,
+                        trainable=trainable)
+        inputs = prepare_inputs(inputs, layer, sc.name, min_rank=2)
+
         depth = inputs.shape[-1]
-        weights = layer_variable("weights", [depth, num_outputs], "fully_connected", sc.name, inputs.shape,
+        weights = layer_variable("weights", [depth, num_outputs], layer, sc.name, inputs.shape,
                                  initializer=weights_initializer, regularizer=weights_regularizer,
                                  trainable=trainable,
                                  collections=variable_collections(variables_collections, "weights"))
@@ -60,6 +71,6 @@ def fully_connected(inputs, num_outputs, activation_fn=relu, normalizer_fn=None,
         else:
             outputs = reshape(matmul(reshape(inputs, (-1, depth)), weights),
                               inputs.shape[:-1] + (num_outputs,))
-        return finish(outputs, "fully_connected", sc.name, num_outputs, normalizer_fn, normalizer_params,
+        return finish(outputs, layer, sc.name, num_outputs, normalizer_fn, normalizer_params,
                       biases_initializer, biases_regularizer, activation_fn, trainable, variables_collections,
                       outputs_collections)

@@ -33,7 +33,8 @@ from minislim.framework.collections import GraphKeys
 from minislim.framework.initializers import ones_initializer, zeros_initializer
 from minislim.framework.scopes import variable_scope
 from minislim.framework.utils import collect_named_outputs
-from minislim.layers.common import check_data_format, describe, layer_variable, prepare_inputs, variable_collections
+from minislim.layers.checks import check_arguments
+from minislim.layers.common import describe, layer_variable, prepare_inputs, variable_collections
 from minislim.ops.arithmetic import add, divide, multiply, subtract
 from minislim.ops.math_ops import sqrt
 from minislim.ops.normalization import BatchNormTraining
@@ -44,6 +45,7 @@ _BN_PARAMS = ("beta", "gamma", "moving_mean", "moving_variance")
 
 
 def _check_keys(params, allowed, what: str, layer: str, scope: str) -> dict:
+    """``params`` (a dict or None) as a dict whose keys are all in ``allowed``."""
     params = dict(params or {})
     unknown = sorted(set(params) - set(allowed))
     if unknown:
@@ -82,16 +84,24 @@ def batch_norm(inputs, decay=0.999, center=True, scale=False, epsilon=0.001, act
 
     Raises:
         ValueError: inputs of rank < 2; a channel count that differs from the reused
-            variables; ``decay`` outside [0, 1]; unknown keys in ``param_initializers``.
+            variables; ``decay`` outside [0, 1]; ``epsilon`` not positive; unknown keys in
+            ``param_initializers`` or ``param_regularizers``.
+        TypeError: ``center``, ``scale``, ``is_training`` or ``trainable`` not a bool; an
+            initializer or regularizer that is not a function; ...
+        Messages name the full scope; nothing is created when the layer raises.
     """
-    check_data_format(data_format, "batch_norm")
     layer = "batch_norm"
     with variable_scope(scope, "BatchNorm", [inputs], reuse=reuse) as sc:
-        inputs = prepare_inputs(inputs, layer, sc.name, min_rank=2)
-        if not 0.0 <= decay <= 1.0:
-            raise ValueError(f"{describe(layer, sc.name)}: decay must be in [0, 1], got {decay!r}")
+        # Check everything first: a layer that fails must leave no variables behind.
+        check_arguments(layer, sc.name, decay=decay, center=center, scale=scale, epsilon=epsilon,
+                        activation_fn=activation_fn, param_initializers=param_initializers,
+                        param_regularizers=param_regularizers, is_training=is_training,
+                        variables_collections=variables_collections, outputs_collections=outputs_collections,
+                        trainable=trainable, data_format=data_format)
         initializers = _check_keys(param_initializers, _BN_PARAMS, "param_initializers", layer, sc.name)
         regularizers = _check_keys(param_regularizers, ("beta", "gamma"), "param_regularizers", layer, sc.name)
+        inputs = prepare_inputs(inputs, layer, sc.name, min_rank=2)
+
         channels = inputs.shape[-1]
         dtype = inputs.dtype
 
@@ -140,6 +150,11 @@ def layer_norm(inputs, center=True, scale=True, activation_fn=None, reuse=None, 
     """
     layer = "layer_norm"
     with variable_scope(scope, "LayerNorm", [inputs], reuse=reuse) as sc:
+        # Check everything first: a layer that fails must leave no variables behind.
+        check_arguments(layer, sc.name, center=center, scale=scale, activation_fn=activation_fn,
+                        variables_collections=variables_collections, outputs_collections=outputs_collections,
+                        trainable=trainable, begin_norm_axis=begin_norm_axis,
+                        begin_params_axis=begin_params_axis)
         inputs = prepare_inputs(inputs, layer, sc.name, min_rank=2)
         rank = inputs.ndim
         norm_axis = begin_norm_axis + rank if begin_norm_axis < 0 else begin_norm_axis
@@ -148,6 +163,7 @@ def layer_norm(inputs, center=True, scale=True, activation_fn=None, reuse=None, 
             raise ValueError(f"{describe(layer, sc.name)}: begin_params_axis ({begin_params_axis}) and "
                              f"begin_norm_axis ({begin_norm_axis}) must be < rank(inputs) ({rank}); inputs "
                              f"shape {inputs.shape}")
+
         params_shape = list(inputs.shape[params_axis:])
         beta = gamma = None
         if center:

@@ -15,22 +15,19 @@ from __future__ import annotations
 from minislim.framework.arg_scope import add_arg_scope
 from minislim.framework.scopes import variable_scope
 from minislim.framework.utils import collect_named_outputs
-from minislim.layers.common import check_data_format, describe, pair, prepare_inputs, strip_op_name
+from minislim.layers.checks import check_arguments, window
+from minislim.layers.common import prepare_inputs
 from minislim.ops.pool import avg_pool2d as nn_avg_pool2d
 from minislim.ops.pool import max_pool2d as nn_max_pool2d
 
 
 def _pool(op, layer: str, default_name: str, inputs, kernel_size, stride, padding, data_format,
           outputs_collections, scope):
-    check_data_format(data_format, layer)
     with variable_scope(scope, default_name, [inputs]) as sc:
+        check_arguments(layer, sc.name, data_format=data_format, outputs_collections=outputs_collections)
         inputs = prepare_inputs(inputs, layer, sc.name, rank=4, graph_dtype=False)
-        kernel = pair(kernel_size, "kernel_size", layer, sc.name)
-        strides = pair(stride, "stride", layer, sc.name)
-        try:
-            outputs = op(inputs, kernel, stride=strides, padding=padding)
-        except ValueError as error:
-            raise ValueError(f"{describe(layer, sc.name)}: {strip_op_name(error, op)}") from None
+        kernel, strides, _ = window(layer, sc.name, inputs.shape, kernel_size, stride, padding)
+        outputs = op(inputs, kernel, stride=strides, padding=padding)
         return collect_named_outputs(outputs_collections, sc.name, outputs)
 
 

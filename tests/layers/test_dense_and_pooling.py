@@ -52,7 +52,7 @@ def test_fully_connected_with_batch_norm_has_no_biases():
 @pytest.mark.parametrize("num_outputs", [3.0, "3", [3], None])
 def test_num_outputs_must_be_an_int(num_outputs):
     with slim.variable_scope("net"):
-        with pytest.raises(ValueError, match=r"fully_connected 'net/fc': num_outputs must be an int"):
+        with pytest.raises(ValueError, match=r"fully_connected 'net/fc': num_outputs must be a positive int; got"):
             slim.fully_connected(features(2, 4), num_outputs, scope="fc")
 
 

@@ -108,7 +108,7 @@ def test_param_initializers_and_regularizers():
 @pytest.mark.parametrize("kwargs, message", [
     ({"param_initializers": {"moving_avg": slim.zeros_initializer()}}, r"unknown keys \['moving_avg'\]"),
     ({"param_regularizers": {"moving_mean": slim.l2_regularizer(0.1)}}, "unknown keys"),
-    ({"decay": 1.5}, r"decay must be in \[0, 1\]"),
+    ({"decay": 1.5}, r"batch_norm 'bn': decay must be a number in \[0, 1\]; got 1.5"),
     ({"data_format": "NCHW"}, "NHWC"),
 ])
 def test_bad_batch_norm_arguments(kwargs, message):
