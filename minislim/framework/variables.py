@@ -206,6 +206,10 @@ def _initial_value(name: str, shape, dtype: np.dtype, initializer) -> np.ndarray
             raise ValueError(f"variable '{name}': shape is required with an initializer function "
                              f"({initializer!r})")
         value = initializer(shape, dtype=dtype)
+        if isinstance(value, Initializer) or (callable(value) and not isinstance(value, (np.ndarray, Tensor))):
+            factory = getattr(initializer, "__name__", repr(initializer))
+            raise TypeError(f"variable '{name}': the initializer {factory} returned an initializer, not values: "
+                            f"pass {factory}() (called), not {factory}")
         value = value.data if isinstance(value, Tensor) else np.asarray(value)
         if value.shape != shape:
             raise ValueError(f"variable '{name}': the initializer returned shape {value.shape}, "
@@ -271,6 +275,9 @@ def variable(name: str, shape=None, dtype=None, initializer=None, regularizer=No
         raise ValueError(
             f"variable '{full_name}' does not exist, so it cannot be reused (its scope '{scope.name}' "
             "has reuse=True). Create it first in a scope without reuse, or use reuse=slim.AUTO_REUSE.")
+    if regularizer is not None and not callable(regularizer):  # checked before anything is created
+        raise TypeError(f"variable '{full_name}': regularizer must be a function weights -> loss, "
+                        f"got {regularizer!r}")
     dtype = np.dtype(graph.dtype if dtype is None else dtype)
     value = _initial_value(full_name, shape, dtype, initializer)
     var = Variable(value, name=full_name, trainable=trainable)
@@ -282,9 +289,6 @@ def variable(name: str, shape=None, dtype=None, initializer=None, regularizer=No
         graph._mark_persistent(collection)
         graph.add_to_collection(collection, var)
     if regularizer is not None:
-        if not callable(regularizer):
-            raise TypeError(f"variable '{full_name}': regularizer must be a function weights -> loss, "
-                            f"got {regularizer!r}")
         graph.add_to_collection(GraphKeys.REGULARIZATION_LOSSES, _RegularizationLoss(var, regularizer))
         graph._mark_persistent(GraphKeys.REGULARIZATION_LOSSES)
     return var

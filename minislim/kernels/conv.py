@@ -281,7 +281,12 @@ def checked_transpose_output_shape(inputs_shape: tuple, filters_shape: tuple, ou
     stride = as_pair(stride, "stride", scope)
     check_conv_args(inputs_shape, filters_shape, stride, (1, 1), scope, filters_layout="[KH, KW, OC, C]")
     if output_shape is None:
-        return transpose_output_shape(inputs_shape, filters_shape, stride, padding)
+        output_shape = transpose_output_shape(inputs_shape, filters_shape, stride, padding)
+        if min(output_shape[1:3]) < 1:
+            raise ValueError(f"{scope}: padding={padding!r} leaves no output: with inputs {tuple(inputs_shape)}, "
+                             f"filters {tuple(filters_shape)} and stride={stride} the output would have "
+                             f"H, W = {tuple(output_shape[1:3])}")
+        return output_shape
     output_shape = tuple(int(v) for v in output_shape)
     if len(output_shape) == 2:
         output_shape = (inputs_shape[0], *output_shape, filters_shape[2])

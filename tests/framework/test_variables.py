@@ -332,3 +332,16 @@ def test_reused_variables_do_not_add_a_second_regularization_loss():
 def test_a_zero_scale_regularizer_adds_no_loss():
     slim.variable("w", shape=[2], regularizer=slim.l2_regularizer(0.0))
     assert slim.get_collection(GraphKeys.REGULARIZATION_LOSSES) == []
+
+
+def test_an_initializer_factory_passed_uncalled_says_to_call_it():
+    with pytest.raises(TypeError, match=r"returned an initializer, not values: pass xavier_initializer\(\) \(called\)"):
+        slim.variable("w", shape=[3, 2], initializer=slim.xavier_initializer)
+    assert slim.get_variables() == []
+
+
+def test_a_regularizer_that_is_not_a_function_creates_nothing():
+    with pytest.raises(TypeError, match="variable 'w': regularizer must be a function"):
+        slim.variable("w", shape=[2], regularizer=0.01)
+    assert slim.get_variables() == []
+    assert slim.variable("w", shape=[2], regularizer=slim.l2_regularizer(0.01)).shape == (2,)

@@ -192,6 +192,14 @@ def test_conv2d_transpose_rejects_an_output_shape_that_does_not_map_back(rng):
         conv.conv2d_transpose(inputs, filters, (1, 8, 8, 3), stride=2)
 
 
+@pytest.mark.parametrize("pads, hw", [(((2, 2), (2, 2)), (0, 0)), (((3, 3), (1, 1)), (-2, 2))])
+def test_conv2d_transpose_rejects_explicit_padding_that_leaves_no_output(rng, pads, hw):
+    """(H - 1) * SH + KH - top - bottom <= 0: a clear error, not NumPy's 'negative dimensions'."""
+    inputs, filters = rng.standard_normal((1, 2, 2, 3)), rng.standard_normal((3, 3, 4, 3))
+    with pytest.raises(ValueError, match=rf"padding=.* leaves no output.*H, W = \({hw[0]}, {hw[1]}\)"):
+        conv.conv2d_transpose(inputs, filters, padding=pads)
+
+
 def test_conv2d_transpose_rejects_filters_whose_last_axis_is_not_the_input_channels(rng):
     with pytest.raises(ValueError, match=r"conv2d_transpose: inputs have 2 channels.*\[KH, KW, OC, C\] expect 3"):
         conv.conv2d_transpose(rng.standard_normal((1, 4, 4, 2)), rng.standard_normal((3, 3, 2, 3)))
