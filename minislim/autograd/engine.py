@@ -7,7 +7,9 @@
    list the functions so that each comes before the functions that produced its inputs.
 2. **Propagate.** In that order, hand each function the sum of the gradients that reached
    its output, call its ``backward``, sum each returned gradient back to its input's shape
-   (undoing broadcasting, here and nowhere else) and pass it on.
+   (undoing broadcasting, here and nowhere else) and pass it on. A backward may return
+   ``None`` for an input: a zero gradient, as in PyTorch; a function that receives only
+   ``None`` is skipped.
 3. **Accumulate.** A leaf that requires grad adds what reached it into ``.grad`` (as in
    PyTorch: a second ``backward`` adds to the first). Each leaf owns its ``.grad`` buffer;
    no two tensors ever share one.
@@ -74,7 +76,13 @@ def backward(root, grad=None, retain_graph: bool = False) -> None:
 
     grads = {root.creator: grad}
     for function in topological_order(root.creator):
-        grad_output = grads.pop(function)
+        grad_output = grads.pop(function, None)
+        if grad_output is None:
+            # Every consumer returned None for this function's output (a zero gradient, as
+            # in PyTorch): nothing flows through it.
+            if not retain_graph:
+                function.release()
+            continue
         if function.released:
             raise RuntimeError(
                 f"backward() through {type(function).__name__} a second time: its saved arrays "

@@ -141,3 +141,27 @@ def test_saved_arrays_are_released_after_backward():
     y = x * x
     y.sum().backward()
     assert y.creator.released and y.creator.saved_arrays == ()
+
+
+class FirstOnly(Function):
+    """f(a, b) = a; its backward returns None for b (a zero gradient, as PyTorch allows)."""
+
+    def forward(self, a, b):
+        return a.copy()
+
+    def backward(self, grad_output):
+        return grad_output, None
+
+
+def test_a_backward_returning_none_for_a_non_leaf_input_is_a_zero_gradient():
+    x = slim.tensor([1.0, 2.0], requires_grad=True)
+    y = slim.tensor([3.0, 4.0], requires_grad=True)
+    hidden = y * 2.0  # a non-leaf whose function then receives no gradient at all
+    (FirstOnly()(x, hidden) * 3.0).sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0]
+    assert y.grad is None  # nothing reached it, as in PyTorch
+    # the same through a second path: y gets exactly that path's gradient
+    y.grad = None
+    hidden = y * 2.0  # the first pass released the old graph
+    (FirstOnly()(x, hidden) + hidden).sum().backward()
+    assert y.grad.tolist() == [2.0, 2.0]

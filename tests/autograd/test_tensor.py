@@ -59,3 +59,19 @@ def test_methods_and_operators_match_numpy():
     np.testing.assert_allclose((a + x).data, 2 * a)  # ndarray + Tensor defers to Tensor
     assert (x > 2).data.tolist() == (a > 2).tolist()
     assert isinstance(hash(x), int)
+
+
+def test_a_python_float_asked_as_float64_is_not_rounded_through_float32():
+    assert slim.tensor(0.1, dtype="float64").item() == 0.1
+    assert slim.tensor([1 / 3], dtype=np.float64).data.tolist() == [1 / 3]
+    assert slim.tensor(0.1).dtype == np.float32 and slim.tensor(0.1).item() != 0.1  # the default stays float32
+
+
+def test_iterating_gives_differentiable_rows_and_a_0d_tensor_refuses():
+    t = slim.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    rows = list(t)
+    assert [r.data.tolist() for r in rows] == [[1.0, 2.0], [3.0, 4.0]]
+    (rows[1] * 2.0).sum().backward()
+    assert t.grad.tolist() == [[0.0, 0.0], [2.0, 2.0]]
+    with pytest.raises(TypeError, match="iteration over a 0-d tensor"):
+        list(slim.tensor(3.0))
