@@ -32,6 +32,7 @@ im2col plus one matrix product, with no scattered ``+=`` (no col2im, no ``np.add
 """
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -112,10 +113,12 @@ def conv2d(x: np.ndarray, filters: np.ndarray, stride=1, padding="SAME", rate=1,
     geometry = conv_geometry(x.shape, filters.shape, stride, padding, rate)
     dtype = compute_dtype(x, filters)
     n, oh, ow, oc = geometry.output_shape
+    kh, kw, c, _ = filters.shape
     columns = im2col(x.astype(dtype, copy=False), geometry.kernel, geometry.stride, geometry.rate,
                      geometry.pads, geometry.out_hw, out=columns, workspace=workspace)
-    rows = columns.reshape(n * oh * ow, -1)                            # [M, K]
-    weights = np.ascontiguousarray(filters, dtype=dtype).reshape(-1, oc)  # [K, OC]
+    # explicit sizes, not -1: NumPy cannot infer a -1 when N or OC is 0
+    rows = columns.reshape(n * oh * ow, kh * kw * c)                               # [M, K]
+    weights = np.ascontiguousarray(filters, dtype=dtype).reshape(kh * kw * c, oc)  # [K, OC]
     return (rows @ weights).reshape(n, oh, ow, oc)
 
 
@@ -139,9 +142,10 @@ def conv2d_grad_filter(x: np.ndarray, grad_output: np.ndarray, filters_shape: tu
     if columns is None:
         columns = im2col(x.astype(dtype, copy=False), geometry.kernel, geometry.stride, geometry.rate,
                          geometry.pads, geometry.out_hw, workspace=workspace)
-    kh, kw, c, oc = filters_shape
-    rows = columns.reshape(-1, kh * kw * c)                                  # [M, K]
-    grads = np.ascontiguousarray(grad_output, dtype=dtype).reshape(-1, oc)  # [M, OC]
+    n, oh, ow, oc = geometry.output_shape
+    kh, kw, c, _ = filters_shape
+    rows = columns.reshape(n * oh * ow, kh * kw * c)                               # [M, K]
+    grads = np.ascontiguousarray(grad_output, dtype=dtype).reshape(n * oh * ow, oc)  # [M, OC]
     return (rows.T @ grads).reshape(filters_shape)                         # [K, OC]
 
 
@@ -179,6 +183,8 @@ def conv2d_grad_input(grad_output: np.ndarray, filters: np.ndarray, input_shape:
     dtype = compute_dtype(grad_output, filters)
     n, h, w, c = input_shape
     kh, kw, _, oc = filters.shape
+    if grad_output.size == 0 or 0 in input_shape:  # an empty batch, or no channels: nothing flows back
+        return np.zeros(input_shape, dtype)
     span_h, span_w = (effective_size(k, r) for k, r in zip(geometry.kernel, geometry.rate))
     (top, _), (left, _) = geometry.pads
 
@@ -259,13 +265,14 @@ def conv2d_transpose(inputs: np.ndarray, filters: np.ndarray, output_shape: tupl
     Args:
         inputs: ``[N, H, W, C]``.
         filters: ``[KH, KW, OC, C]``.
-        output_shape: ``[N, OH, OW, OC]`` (or just ``(OH, OW)``); default from
-            :func:`transpose_output_shape`.
+        output_shape: ``[N, OH, OW, OC]`` (or just ``(OH, OW)``): a list, tuple or 1-D
+            array of ints; default from :func:`transpose_output_shape`.
 
     Returns:
         ``[N, OH, OW, OC]``.
 
     Raises:
+        TypeError: an ``output_shape`` that is not a sequence of ints.
         ValueError: bad ranks, a channel mismatch, or an ``output_shape`` that the
             convolution would not map to ``inputs``' shape.
     """
@@ -287,10 +294,10 @@ def checked_transpose_output_shape(inputs_shape: tuple, filters_shape: tuple, ou
                              f"filters {tuple(filters_shape)} and stride={stride} the output would have "
                              f"H, W = {tuple(output_shape[1:3])}")
         return output_shape
-    output_shape = tuple(int(v) for v in output_shape)
+    output_shape = _integer_shape(output_shape, "output_shape", scope)
     if len(output_shape) == 2:
         output_shape = (inputs_shape[0], *output_shape, filters_shape[2])
-    if len(output_shape) != 4 or output_shape[0] != inputs_shape[0] or output_shape[3] != filters_shape[2]:
+    if output_shape[0] != inputs_shape[0] or output_shape[3] != filters_shape[2]:
         raise ValueError(f"{scope}: output_shape must be [N, OH, OW, OC] = [{inputs_shape[0]}, OH, OW, "
                          f"{filters_shape[2]}] for inputs {tuple(inputs_shape)} and filters {tuple(filters_shape)}, "
                          f"got {output_shape}")
@@ -300,3 +307,21 @@ def checked_transpose_output_shape(inputs_shape: tuple, filters_shape: tuple, ou
                          f"and padding={padding!r} maps it to H, W = {geometry.out_hw}, but inputs have "
                          f"H, W = {tuple(inputs_shape[1:3])} (shape {tuple(inputs_shape)})")
     return output_shape
+
+
+def _integer_shape(value, name: str, scope: str) -> tuple:
+    """``value`` as a tuple of ints, if it is a list, tuple or 1-D array of 2 or 4 sizes.
+
+    Only true integers count (Python or NumPy ints, not bools, floats or strings), so
+    ``"88"`` or ``(8.9, 8.2)`` is an error, not a shape read digit by digit or truncated.
+    """
+    sequence = isinstance(value, (list, tuple)) or (isinstance(value, np.ndarray) and value.ndim == 1)
+    if not sequence or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value):
+        raise TypeError(f"{scope}: {name} must be a list, tuple or 1-D array of ints, (OH, OW) or "
+                        f"(N, OH, OW, OC), got {type(value).__name__} {value!r}")
+    if len(value) not in (2, 4):
+        raise ValueError(f"{scope}: {name} must have 2 sizes (OH, OW) or 4 (N, OH, OW, OC), "
+                         f"got {len(value)}: {value!r}")
+    if min(value) < 0:
+        raise ValueError(f"{scope}: {name} must not hold negative sizes, got {value!r}")
+    return tuple(int(v) for v in value)

@@ -236,3 +236,63 @@ def test_gradients_reject_an_output_gradient_of_the_wrong_shape(rng):
         conv.conv2d_grad_input(wrong, filters, x.shape)
     with pytest.raises(ValueError, match=r"output gradient must have shape \(1, 4, 4, 3\)"):
         conv.conv2d_grad_filter(x, wrong, filters.shape)
+
+
+# --- empty tensors: a batch of 0 images, or 0 channels, as in PyTorch and TensorFlow ----------
+
+@pytest.mark.parametrize("x_shape, filters_shape", [((0, 5, 5, 3), (3, 3, 3, 2)),    # empty batch
+                                                    ((2, 5, 5, 3), (3, 3, 3, 0)),    # no output channels
+                                                    ((2, 5, 5, 0), (3, 3, 0, 2))])   # no input channels
+@pytest.mark.parametrize("stride, padding", [(1, "SAME"), (2, "VALID"), (2, ((1, 0), (0, 2)))])
+def test_empty_tensors_give_outputs_and_gradients_of_the_right_shape(rng, x_shape, filters_shape, stride, padding):
+    x, filters = rng.standard_normal(x_shape).astype(np.float32), rng.standard_normal(filters_shape).astype(np.float32)
+    geometry = conv.conv_geometry(x_shape, filters_shape, stride, padding)
+    y = conv.conv2d(x, filters, stride, padding)
+    assert y.shape == geometry.output_shape and y.dtype == np.float32
+    assert not y.any()  # a sum over no input channels is 0
+    grad_output = rng.standard_normal(y.shape).astype(np.float32)
+    grad_x = conv.conv2d_grad_input(grad_output, filters, x_shape, stride, padding)
+    grad_filters = conv.conv2d_grad_filter(x, grad_output, filters_shape, stride, padding)
+    assert grad_x.shape == x_shape and grad_filters.shape == filters_shape
+    assert grad_x.dtype == grad_filters.dtype == np.float32
+    assert not grad_x.any() and not grad_filters.any()  # nothing to sum: zeros
+
+
+@pytest.mark.parametrize("inputs_shape, filters_shape, out_shape", [((0, 4, 4, 3), (3, 3, 5, 3), (0, 8, 8, 5)),
+                                                                    ((2, 4, 4, 3), (3, 3, 0, 3), (2, 8, 8, 0)),
+                                                                    ((2, 4, 4, 0), (3, 3, 5, 0), (2, 8, 8, 5))])
+def test_conv2d_transpose_of_empty_tensors(rng, inputs_shape, filters_shape, out_shape):
+    y = conv.conv2d_transpose(rng.standard_normal(inputs_shape), rng.standard_normal(filters_shape), stride=2)
+    assert y.shape == out_shape and not y.any()
+
+
+# --- output_shape of conv2d_transpose: 2 or 4 integers, nothing else --------------------------
+
+@pytest.mark.parametrize("output_shape", [[8, 8], (2, 8, 8, 5), np.array([8, 8]), (np.int64(8), np.int32(8))])
+def test_conv2d_transpose_output_shape_may_be_any_sequence_of_ints(rng, output_shape):
+    inputs, filters = rng.standard_normal((2, 4, 4, 3)), rng.standard_normal((3, 3, 5, 3))
+    assert conv.conv2d_transpose(inputs, filters, output_shape, stride=2).shape == (2, 8, 8, 5)
+
+
+@pytest.mark.parametrize("output_shape, received", [("88", r"str '88'"), ((8.9, 8.2), r"tuple \(8\.9, 8\.2\)"),
+                                                    ((8.0, 8.0), r"tuple \(8\.0, 8\.0\)"), (8, r"int 8"),
+                                                    ((True, 8), r"tuple \(True, 8\)"),
+                                                    (np.array([8.0, 8.0]), r"ndarray array\(\[8\., 8\.\]\)"),
+                                                    (np.array([[8, 8]]), r"ndarray array\(\[\[8, 8\]\]\)"),
+                                                    ({8, 9}, r"set \{8, 9\}")])
+def test_conv2d_transpose_refuses_an_output_shape_that_is_not_a_sequence_of_ints(rng, output_shape, received):
+    """A string was read digit by digit and floats were truncated: both gave (2, 8, 8, 5)."""
+    inputs, filters = rng.standard_normal((2, 4, 4, 3)), rng.standard_normal((3, 3, 5, 3))
+    with pytest.raises(TypeError, match=rf"conv2d_transpose: output_shape must be a list, tuple or 1-D array of "
+                                        rf"ints.*got {received}"):
+        conv.conv2d_transpose(inputs, filters, output_shape, stride=2)
+
+
+@pytest.mark.parametrize("output_shape, message", [((8, 8, 5), r"must have 2 sizes \(OH, OW\) or 4.*got 3"),
+                                                   ((), r"must have 2 sizes.*got 0"),
+                                                   ((2, -8, 8, 5), r"must not hold negative sizes, got "
+                                                                   r"\(2, -8, 8, 5\)")])
+def test_conv2d_transpose_refuses_an_output_shape_of_the_wrong_length_or_sign(rng, output_shape, message):
+    inputs, filters = rng.standard_normal((2, 4, 4, 3)), rng.standard_normal((3, 3, 5, 3))
+    with pytest.raises(ValueError, match=rf"conv2d_transpose: output_shape {message}"):
+        conv.conv2d_transpose(inputs, filters, output_shape, stride=2)

@@ -216,3 +216,32 @@ def test_conv2d_transpose_matches_pytorch(rng):
     expected = torch.nn.functional.conv_transpose2d(torch.tensor(inputs.transpose(0, 3, 1, 2)),
                                                     torch.tensor(filters.transpose(3, 2, 0, 1)), stride=2)
     np.testing.assert_allclose(y.data, expected.numpy().transpose(0, 2, 3, 1), rtol=1e-10, atol=1e-10)
+
+
+# --- empty batches: outputs and gradients of the right shape, as in PyTorch and TensorFlow ----
+
+def test_conv2d_of_an_empty_batch_is_empty_and_gives_zero_filter_gradients(rng):
+    x = slim.tensor(np.zeros((0, 4, 4, 3), np.float32), requires_grad=True)
+    filters = slim.tensor(rng.standard_normal((3, 3, 3, 2)).astype(np.float32), requires_grad=True)
+    y = nn.conv2d(x, filters, stride=2)
+    assert y.shape == (0, 2, 2, 2) and y.dtype == np.float32
+    y.sum().backward()
+    assert x.grad.shape == (0, 4, 4, 3)
+    assert filters.grad.shape == (3, 3, 3, 2) and filters.grad.dtype == np.float32 and not filters.grad.any()
+
+
+def test_conv2d_transpose_of_an_empty_batch_is_empty_and_gives_zero_filter_gradients(rng):
+    inputs = slim.tensor(np.zeros((0, 4, 4, 3), np.float32), requires_grad=True)
+    filters = slim.tensor(rng.standard_normal((3, 3, 5, 3)).astype(np.float32), requires_grad=True)
+    y = nn.conv2d_transpose(inputs, filters, stride=2)
+    assert y.shape == (0, 8, 8, 5) and y.dtype == np.float32
+    y.sum().backward()
+    assert inputs.grad.shape == (0, 4, 4, 3)
+    assert filters.grad.shape == (3, 3, 5, 3) and not filters.grad.any()
+
+
+def test_conv2d_transpose_refuses_a_tensor_output_shape_in_its_own_words(rng):
+    inputs, filters = slim.tensor(rng.standard_normal((2, 4, 4, 3))), slim.tensor(rng.standard_normal((3, 3, 5, 3)))
+    with pytest.raises(TypeError, match=r"conv2d_transpose: output_shape must be a list, tuple or 1-D array of "
+                                        r"ints.*got Tensor"):
+        nn.conv2d_transpose(inputs, filters, output_shape=slim.tensor(np.array([8, 8])), stride=2)
