@@ -131,7 +131,7 @@ def softmax_cross_entropy(logits, onehot_labels, weights=1.0, label_smoothing: f
     Args:
         logits: ``[N, C]`` raw scores (not probabilities).
         onehot_labels: ``[N, C]``, each row a distribution (one-hot, or soft).
-        weights: a number or ``[N]`` (per example); see ``compute_weighted_loss``.
+        weights: a number, ``[N]`` or ``[N, 1]`` (per example); see ``compute_weighted_loss``.
         label_smoothing: ``s`` in [0, 1]: labels become ``y * (1 - s) + s / C``.
         scope: the loss's name.
         loss_collection: where to add the loss (None: nowhere).
@@ -157,6 +157,17 @@ def sparse_softmax_cross_entropy(logits, labels, weights=1.0, scope: str | None 
                                  loss_collection: str | None = LOSSES) -> Tensor:
     """Softmax cross-entropy with integer class ids: ``logits [N, C]``, ``labels [N]``.
 
+    Args:
+        logits: ``[N, C]`` raw scores (not probabilities); more leading axes are allowed.
+        labels: ``[N]`` or ``[N, 1]`` integer class ids in ``[0, C)`` (a trailing axis of
+            size 1 is dropped, as TF-Slim does).
+        weights: a number, ``[N]`` or ``[N, 1]`` (per example); see ``compute_weighted_loss``.
+        scope: the loss's name.
+        loss_collection: where to add the loss (None: nowhere).
+
+    Returns:
+        the weighted mean loss, a scalar Tensor.
+
     Raises:
         ValueError: a label outside ``[0, C)`` (the message names the first one), or shapes
             that do not fit.
@@ -170,9 +181,14 @@ def sparse_softmax_cross_entropy(logits, labels, weights=1.0, scope: str | None 
     elif ids.dtype.kind not in "iu":
         raise TypeError(f"{where}: labels must be integer class ids, got dtype {ids.dtype}")
     ids = ids.astype(np.int64)
-    if logits.ndim < 1 or ids.shape != logits.shape[:-1]:
-        raise ValueError(f"{where}: labels must have shape {logits.shape[:-1]} (logits {logits.shape} without "
-                         f"the class axis), got {ids.shape}")
+    if logits.ndim < 1:
+        raise ValueError(f"{where}: logits must be [N, C], got a scalar")
+    expected = logits.shape[:-1]
+    if ids.ndim > 1 and ids.shape == expected + (1,):  # TF-Slim's [N, 1] labels
+        ids = ids[..., 0]
+    if ids.shape != expected:
+        raise ValueError(f"{where}: labels must have shape {expected} or {expected + (1,)} (logits "
+                         f"{logits.shape} without the class axis), got {ids.shape}")
     num_classes = logits.shape[-1]
     bad = (ids < 0) | (ids >= num_classes)
     if np.any(bad):

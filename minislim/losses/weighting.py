@@ -1,7 +1,8 @@
 """``compute_weighted_loss``: TF-Slim's rule for weights, "the mean over non-zero weights".
 
 Given per-element losses ``L`` and weights ``w`` (a number, or an array aligned with the
-*leading* axes of ``L``, e.g. one weight per example ``[N]`` for losses ``[N, D]``):
+*leading* axes of ``L``, e.g. one weight per example ``[N]`` for losses ``[N, D]``; a
+trailing axis of size 1 is dropped first, so ``[N, 1]`` means the same as ``[N]``):
 
     loss = sum(L * w) / (number of elements of L whose weight is not 0)
 
@@ -32,15 +33,22 @@ def as_tensor(value, dtype=None) -> Tensor:
 
 
 def broadcast_weights(where: str, weights, shape: tuple, dtype) -> np.ndarray:
-    """``weights`` as an array of ``shape``, aligned with the leading axes (TF's rule)."""
-    w = np.asarray(getattr(weights, "data", weights), dtype=dtype)
+    """``weights`` as an array of ``shape``, aligned with the leading axes (TF's rule).
+
+    As in TF-Slim, weights of two or more axes whose last axis has size 1 lose that axis
+    first, so one weight per example may be given as ``[N]`` or ``[N, 1]``.
+    """
+    if weights is None:
+        raise ValueError(f"{where}: weights must be a number or an array, got None (use 1.0 for no weighting)")
+    given = np.asarray(getattr(weights, "data", weights), dtype=dtype)
+    w = given[..., 0] if given.ndim > 1 and given.shape[-1] == 1 else given
     if w.ndim > len(shape):
-        raise ValueError(f"{where}: weights of shape {w.shape} have more axes than the losses {shape}")
+        raise ValueError(f"{where}: weights of shape {given.shape} have more axes than the losses {shape}")
     aligned = w.reshape(w.shape + (1,) * (len(shape) - w.ndim)) if w.ndim else w
     try:
         return np.broadcast_to(aligned, shape)
     except ValueError:
-        raise ValueError(f"{where}: weights of shape {w.shape} do not fit losses of shape {shape} (give a "
+        raise ValueError(f"{where}: weights of shape {given.shape} do not fit losses of shape {shape} (give a "
                          "number, one weight per example, or an array of the losses' shape)") from None
 
 
@@ -50,12 +58,16 @@ def compute_weighted_loss(losses, weights=1.0, scope: str | None = None,
 
     Args:
         losses: a Tensor of any shape.
-        weights: a number or an array aligned with the leading axes of ``losses``.
+        weights: a number or an array aligned with the leading axes of ``losses`` (a
+            trailing axis of size 1 is dropped first: ``[N, 1]`` is read as ``[N]``).
         scope: the loss's name (``<scope>/value``).
         loss_collection: add the result to this collection (None: nowhere).
 
     Returns:
         a scalar Tensor of ``losses``' dtype.
+
+    Raises:
+        ValueError: ``weights`` is None, or its shape does not fit ``losses``.
     """
     losses = as_tensor(losses)
     w = broadcast_weights(scope or "compute_weighted_loss", weights, losses.shape, losses.dtype)

@@ -1,6 +1,7 @@
 """Every loss against a direct NumPy/SciPy formula, with weights and label smoothing;
 stability for extreme logits; the LOSSES collection. (Gradients: every loss is in the op
 table, so tests/ops/test_registry.py gradchecks it.)"""
+import re
 import warnings
 
 import numpy as np
@@ -163,3 +164,91 @@ def test_float32_is_kept_with_float64_labels_and_weights(rng):
                                         label_smoothing=0.1)
     loss.backward()
     assert loss.dtype == np.float32 and z.grad.dtype == np.float32
+
+
+# --- TF-Slim's [N, 1] labels and weights (tf.contrib.losses: labels "[batch_size, 1] or
+# [batch_size]"; compute_weighted_loss squeezes a trailing weights axis of size 1) ------------
+
+def test_sparse_softmax_cross_entropy_takes_labels_and_weights_shaped_n_by_1(rng):
+    z = rng.standard_normal((4, 3)).astype(np.float32)
+    ids = np.array([[0], [1], [2], [1]])
+    weights = np.array([[1.0], [0.0], [2.0], [0.5]])
+    expected = weighted_mean(-log_softmax(z.astype(np.float64), axis=1)[np.arange(4), ids[:, 0]], weights[:, 0])
+    x = slim.tensor(z, requires_grad=True)
+    loss = losses.sparse_softmax_cross_entropy(x, ids, weights=weights)
+    loss.backward()
+    assert loss.dtype == np.float32 and x.grad.dtype == np.float32
+    assert loss.item() == pytest.approx(expected, rel=1e-6)
+    softmax = np.exp(log_softmax(z.astype(np.float64), axis=1))
+    expected_grad = (softmax - np.eye(3)[ids[:, 0]]) * weights / np.count_nonzero(weights)
+    np.testing.assert_allclose(x.grad, expected_grad, rtol=1e-5, atol=1e-7)
+    flat = losses.sparse_softmax_cross_entropy(slim.tensor(z), ids[:, 0], weights=weights[:, 0])
+    assert loss.item() == flat.item()
+
+
+def test_sparse_labels_n_by_1_with_leading_axes(rng):
+    z = rng.standard_normal((2, 3, 4))
+    ids = rng.integers(0, 4, (2, 3, 1))
+    expected = np.mean(-np.take_along_axis(log_softmax(z, axis=-1), ids, axis=-1))
+    assert losses.sparse_softmax_cross_entropy(slim.tensor(z), ids).item() == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(4, 2), (1, 4), (4, 1, 1), (2, 2)])
+def test_sparse_labels_of_other_shapes_are_still_errors(shape):
+    z = slim.tensor(np.zeros((4, 3)))
+    with pytest.raises(ValueError, match=r"labels must have shape \(4,\) or \(4, 1\) .* got " + re.escape(str(shape))):
+        losses.sparse_softmax_cross_entropy(z, np.zeros(shape, np.int64))
+
+
+def one_hot_rows(rng, n, c):
+    return np.eye(c)[rng.integers(0, c, n)]
+
+
+PER_EXAMPLE_LOSSES = {  # name: (call, NumPy per-example loss), each on [N]-shaped losses
+    "softmax_cross_entropy": (lambda z, y, w: losses.softmax_cross_entropy(z, y, weights=w),
+                              lambda z, y: -np.sum(y * log_softmax(z, axis=1), axis=1), "classes"),
+    "sigmoid_cross_entropy": (lambda z, y, w: losses.sigmoid_cross_entropy(z, y, weights=w),
+                              lambda z, y: np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))), "binary"),
+    "log_loss": (lambda p, y, w: losses.log_loss(p, y, weights=w),
+                 lambda p, y: -y * np.log(p + 1e-7) - (1 - y) * np.log(1 - p + 1e-7), "probabilities"),
+    "hinge_loss": (lambda z, y, w: losses.hinge_loss(z, y, weights=w),
+                   lambda z, y: np.maximum(0, 1 - (2 * y - 1) * z), "binary"),
+    "mean_squared_error": (lambda p, y, w: losses.mean_squared_error(p, y, weights=w),
+                           lambda p, y: (p - y) ** 2, "binary"),
+    "absolute_difference": (lambda p, y, w: losses.absolute_difference(p, y, weights=w),
+                            lambda p, y: np.abs(p - y), "binary"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PER_EXAMPLE_LOSSES))
+def test_weights_shaped_n_by_1_mean_one_weight_per_example(rng, name):
+    call, reference, kind = PER_EXAMPLE_LOSSES[name]
+    if kind == "classes":
+        first, labels = rng.standard_normal((5, 3)), one_hot_rows(rng, 5, 3)
+    elif kind == "probabilities":
+        first, labels = rng.uniform(0.05, 0.95, 5), rng.integers(0, 2, 5).astype(float)
+    else:
+        first, labels = rng.standard_normal(5) * 2, rng.integers(0, 2, 5).astype(float)
+    weights = np.array([[1.0], [0.0], [2.0], [0.5], [3.0]])
+    expected = weighted_mean(reference(first, labels), weights[:, 0])
+    loss = call(slim.tensor(first.astype(np.float32)), labels, weights)
+    assert loss.dtype == np.float32
+    assert loss.item() == pytest.approx(expected, rel=1e-5)
+
+
+def test_compute_weighted_loss_drops_only_one_trailing_axis_of_size_1():
+    per_example = slim.tensor(np.array([1.0, 2.0, 3.0], np.float32))
+    loss = losses.compute_weighted_loss(per_example, np.array([[2.0], [0.0], [1.0]]), loss_collection=None)
+    assert loss.dtype == np.float32 and loss.item() == pytest.approx((2 + 3) / 2)
+    with pytest.raises(ValueError, match=r"weights of shape \(3, 1, 1\) have more axes than the losses \(3,\)"):
+        losses.compute_weighted_loss(per_example, np.ones((3, 1, 1)), loss_collection=None)
+    with pytest.raises(ValueError, match=r"weights of shape \(3, 2\) have more axes than the losses \(3,\)"):
+        losses.compute_weighted_loss(per_example, np.ones((3, 2)), loss_collection=None)
+    with pytest.raises(ValueError, match=r"weights of shape \(4, 1\) do not fit losses of shape \(3,\)"):
+        losses.compute_weighted_loss(per_example, np.ones((4, 1)), loss_collection=None)
+
+
+def test_weights_none_is_an_error_not_a_nan_loss(logits, ids):
+    with pytest.raises(ValueError, match="sparse_softmax_cross_entropy_loss: weights must be a number or an array, "
+                                         "got None"):
+        losses.sparse_softmax_cross_entropy(slim.tensor(logits), ids, weights=None)
