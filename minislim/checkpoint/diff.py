@@ -2,9 +2,15 @@
 
 Restore mismatches are the most common checkpoint complaint: a renamed scope, a new
 number of classes, a model built in float64. ``diff`` lines the file up against the
-variables and prints one row per name: restored, missing, unexpected, or mis-shaped /
-mis-typed, then suggests what to pass to ``slim.get_variables_to_restore(include=...,
-exclude=...)`` or how to rename, so that ``assign_from_checkpoint_fn`` can do the rest.
+variables and prints one row per name: restored, missing, unexpected, skipped by
+include/exclude, or mis-shaped / mis-typed, then suggests what to pass to
+``slim.get_variables_to_restore(include=..., exclude=...)`` or how to rename, so that
+``assign_from_checkpoint_fn`` can do the rest.
+
+Patterns are chosen by ``get_variables_to_restore`` itself, with TF's rule: a regular
+expression matched at the *start* of the name. ``"logits"`` therefore also catches
+``logits_aux/weights``; ``"logits/"`` is the scope ``logits`` only. A suggested pattern
+never catches a variable the report restores (it gets the trailing ``/`` when needed).
 
 >>> import os, tempfile
 >>> import minislim as slim
@@ -20,27 +26,84 @@ exclude=...)`` or how to rename, so that ``assign_from_checkpoint_fn`` can do th
 """
 from __future__ import annotations
 
+import re
+import warnings
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from minislim.checkpoint.saving import plan, read, variables_by_name
+from minislim.framework.collections import GraphKeys
+from minislim.framework.graph import Graph
+from minislim.framework.variables import get_variables, get_variables_to_restore
 
 
-def _in_scope(name: str, pattern: str) -> bool:
-    pattern = pattern.rstrip("/")
-    return name == pattern or name.startswith(pattern + "/")
+class _Selector:
+    """``get_variables_to_restore`` and ``get_variables(scope)`` run over a set of names.
+
+    The names are put, as stand-ins, in a scratch graph, so the selection is made by the
+    very functions a user will call (TF's rule: a pattern is a regular expression that must
+    match at the start of the name, so ``"logits"`` also catches ``logits_aux/...``),
+    never by a copy of their rule.
+    """
+
+    def __init__(self, names):
+        self.graph = Graph()
+        for name in names:
+            self.graph.add_to_collection(GraphKeys.GLOBAL_VARIABLES, SimpleNamespace(name=name))
+        self._cache: dict = {}
+
+    def matching(self, pattern: str) -> frozenset:
+        """The names ``get_variables(pattern)`` returns."""
+        if pattern not in self._cache:
+            with self.graph.as_default():
+                self._cache[pattern] = frozenset(v.name for v in get_variables(pattern))
+        return self._cache[pattern]
+
+    def select(self, include, exclude) -> list:
+        """The names ``get_variables_to_restore(include, exclude)`` returns (in order)."""
+        with self.graph.as_default(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)   # diff reports unmatched patterns itself
+            return [v.name for v in get_variables_to_restore(include=include, exclude=exclude)]
 
 
-def covering_scopes(bad: list, good: list) -> list:
-    """The shortest scopes that hold every name in ``bad`` and no name in ``good``."""
-    scopes = set()
+def _candidates(name: str):
+    """Patterns that catch ``name``, broadest first: each scope, then the scope with a
+    trailing ``/`` (that scope only, not ``logits_aux`` for ``logits``), then the exact name."""
+    parts = name.split("/")
+    for depth in range(1, len(parts)):
+        scope = re.escape("/".join(parts[:depth]))
+        yield scope
+        yield scope + "/"
+    yield re.escape(name)
+    yield re.escape(name) + "$"
+
+
+def covering_scopes(bad: list, good: list, selector: _Selector | None = None) -> list:
+    """The broadest patterns that, with ``get_variables_to_restore``'s rule, catch every name
+    in ``bad`` and no name in ``good``.
+
+    A plain scope (``"net/logits"``) is preferred; when it would also catch a name in
+    ``good`` (``"logits"`` catches ``logits_aux/weights``) the scope with a trailing slash
+    (``"logits/"``) is used, and ``"<name>$"`` when only the exact name will do.
+
+    >>> covering_scopes(["logits/weights"], ["logits_aux/weights", "fc1/weights"])
+    ['logits/']
+    """
+    selector = selector or _Selector(list(bad) + list(good))
+    good = set(good)
+    chosen = []
     for name in bad:
-        parts = name.split("/")
-        for depth in range(1, len(parts) + 1):
-            scope = "/".join(parts[:depth])
-            if not any(_in_scope(other, scope) for other in good):
-                scopes.add(scope)
+        for pattern in _candidates(name):
+            if not selector.matching(pattern) & good:
+                chosen.append(pattern)
                 break
-    return sorted(s for s in scopes if not any(s != t and _in_scope(s, t) for t in scopes))
+    kept, covered = [], set()
+    for pattern in sorted(set(chosen), key=lambda p: (len(p), p)):
+        caught = selector.matching(pattern) & set(bad)
+        if caught - covered:
+            kept.append(pattern)
+            covered |= caught
+    return sorted(kept)
 
 
 def _renames(missing: list, unexpected: list) -> dict:
@@ -72,25 +135,40 @@ class CheckpointDiff:
     suggested_exclude: list = field(default_factory=list)
     suggested_include: list = field(default_factory=list)
     renames: dict = field(default_factory=dict)
+    include: list | None = None   # the include patterns the selection was made with
+    partial_matches: dict = field(default_factory=dict)  # pattern -> names it catches mid-scope-name
+    skipped: list = field(default_factory=list)  # variables include/exclude leave out
 
     @property
     def ok(self) -> bool:
-        """True when a strict ``restore`` would succeed."""
-        return not (self.missing or self.unexpected or self.shape_mismatch or self.dtype_mismatch)
+        """True when a strict ``restore`` of the selected variables would succeed."""
+        skipped_entries = [n for n in self.skipped if self.shapes[n][0] != "-"]
+        return not (self.missing or self.unexpected or skipped_entries or self.shape_mismatch
+                    or self.dtype_mismatch)
 
     @property
     def suggestions(self) -> list:
         lines = []
         if self.unmatched_patterns:
             lines.append(f"these include/exclude patterns match no variable: {self.unmatched_patterns}")
+        for pattern, names in sorted(self.partial_matches.items()):
+            shown = ", ".join(names[:4]) + (f", ... ({len(names)} names)" if len(names) > 4 else "")
+            lines.append(f"the pattern {pattern!r} matches by prefix, not by scope: it catches {shown} "
+                         "(TF's rule; end a pattern with '/' to mean that scope only)")
         if self.renames:
             for old, new in sorted(self.renames.items()):
                 lines.append(f"the checkpoint's scope {old!r} looks like the model's {new!r}: restore with "
                              f"var_list={{v.name.replace({new + '/'!r}, {old + '/'!r}, 1): v "
                              "for v in variables}")
         if self.suggested_exclude:
+            include = "" if self.include is None else f"include={self.include}, "
             lines.append("to restore everything else (fine-tuning): init_fn = slim.assign_from_checkpoint_fn("
-                         f"path, slim.get_variables_to_restore(exclude={self.suggested_exclude}))")
+                         f"path, slim.get_variables_to_restore({include}exclude={self.suggested_exclude}))")
+            anchored = [p for p in self.suggested_exclude if p.endswith(("/", "$"))]
+            if anchored:
+                lines.append(f"{anchored} end with '/' or '$' on purpose: patterns are regular expressions "
+                             "matched at the start of the name, so without it they would catch other "
+                             "variables too (e.g. 'logits' catches logits_aux/...)")
         if self.suggested_include and self.unexpected and not self.missing:
             lines.append(f"the checkpoint has {len(self.unexpected)} entries no variable asks for; "
                          "assign_from_checkpoint_fn ignores them (restore(strict=True) refuses them)")
@@ -102,11 +180,13 @@ class CheckpointDiff:
         rows += [(name, "SHAPE differs", *self.shapes[name]) for name, _, _ in self.shape_mismatch]
         rows += [(name, "DTYPE differs", *self.shapes[name]) for name, _, _ in self.dtype_mismatch]
         rows += [(name, "UNEXPECTED (no variable)", self.shapes[name][0], "-") for name in self.unexpected]
+        rows += [(name, "skipped (include/exclude)", *self.shapes[name]) for name in self.skipped]
         rows.sort(key=lambda row: row[0])
         header = ("name", "action", "checkpoint", "variable")
         widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(4)]
         lines = [f"checkpoint {self.path!r}: {len(self.restored)} to restore, {len(self.missing)} missing, "
-                 f"{len(self.unexpected)} unexpected, {len(self.shape_mismatch)} shape and "
+                 f"{len(self.unexpected)} unexpected, {len(self.skipped)} skipped by include/exclude, "
+                 f"{len(self.shape_mismatch)} shape and "
                  f"{len(self.dtype_mismatch)} dtype mismatch(es)"]
         lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip())
         lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
@@ -119,6 +199,17 @@ class CheckpointDiff:
     __repr__ = __str__
 
 
+def _partial_matches(pattern: str, names) -> list:
+    """Names ``pattern`` catches with a match that ends inside a scope name (``"logit"``
+    catching ``logits/weights``); ``names`` are those it catches."""
+    partial = []
+    for name in sorted(names):
+        end = re.match(getattr(pattern, "name", pattern), name).end()
+        if 0 < end < len(name) and name[end - 1] != "/" and name[end] != "/":
+            partial.append(name)
+    return partial
+
+
 def diff(path: str, variables=None, include: list | None = None, exclude: list | None = None) -> CheckpointDiff:
     """Compare a checkpoint with variables, assigning nothing.
 
@@ -126,32 +217,54 @@ def diff(path: str, variables=None, include: list | None = None, exclude: list |
         path: a checkpoint file or a directory (its newest checkpoint).
         variables: a list, a dict ``{checkpoint name: variable}``, or None for every
             variable of the default graph.
-        include, exclude: scope patterns to preview a selection, with the rule of
-            ``get_variables_to_restore`` (a scope matches itself and the names below it);
-            a pattern that matches no variable is reported.
+        include, exclude: patterns to preview a selection, chosen by
+            ``get_variables_to_restore(include, exclude)`` itself (TF's rule: a regular
+            expression matched at the start of the name, so ``"logits"`` also catches
+            ``logits_aux/...``; ``"logits/"`` is the scope only). For a dict they are
+            matched against its keys. A pattern that matches no variable is reported, and
+            so is one that catches names in the middle of a scope name.
 
     Returns:
         a :class:`CheckpointDiff`: lists of names per outcome, ``ok``, and ``suggestions``.
+        Its ``suggested_exclude`` (with the same ``include``) and its ``suggested_include``
+        (alone), passed to ``get_variables_to_restore``, select exactly ``restored``.
     """
+    for what, given in (("include", include), ("exclude", exclude)):
+        if given is not None and not isinstance(given, (list, tuple)):
+            raise TypeError(f"diff: {what} must be a list or a tuple of patterns, got "
+                            f"{type(given).__name__}: {given!r} (write {what}=[{given!r}])")
     contents = read(path)
-    mapping = variables_by_name(variables, "diff")
-    unmatched = [p for p in (include or []) + (exclude or []) if not any(_in_scope(n, p) for n in mapping)]
-    if include is not None:
-        mapping = {n: v for n, v in mapping.items() if any(_in_scope(n, p) for p in include)}
-    if exclude:
-        mapping = {n: v for n, v in mapping.items() if not any(_in_scope(n, p) for p in exclude)}
+    everything = variables_by_name(variables, "diff")
+    selector = _Selector(everything)
+    chosen = set(selector.select(include, exclude))
+    mapping = {n: v for n, v in everything.items() if n in chosen}
+    patterns = list(dict.fromkeys(list(include or []) + list(exclude or [])))
+    unmatched = [p for p in patterns if not selector.matching(p)]
+    partial = {p: found for p in patterns if (found := _partial_matches(p, selector.matching(p)))}
     p = plan(contents, mapping)
     shapes = {}
     for name, var in mapping.items():
         saved = contents.variables.get(name)
         shapes[name] = ("-" if saved is None else f"{list(saved.shape)} {saved.dtype.name}",
                         f"{list(var.shape)} {var.dtype.name}")
-    for name in p.unexpected:
+    skipped = sorted(n for n in everything if n not in chosen)
+    for name in skipped:
+        saved = contents.variables.get(name)
+        var = everything[name]
+        shapes[name] = ("-" if saved is None else f"{list(saved.shape)} {saved.dtype.name}",
+                        f"{list(var.shape)} {var.dtype.name}")
+    unexpected = [n for n in p.unexpected if n not in everything]
+    for name in unexpected:
         saved = contents.variables[name]
         shapes[name] = (f"{list(saved.shape)} {saved.dtype.name}", "-")
     bad = p.missing + [n for n, _, _ in p.shape_mismatch] + [n for n, _, _ in p.dtype_mismatch]
-    renames = _renames(p.missing, p.unexpected)
-    suggested_exclude = covering_scopes(bad, p.matched) if bad and p.matched else []
-    suggested_include = covering_scopes(p.matched, bad + p.unexpected) if p.matched else []
-    return CheckpointDiff(contents.path, sorted(p.matched), sorted(p.missing), p.unexpected, p.shape_mismatch,
-                          p.dtype_mismatch, shapes, unmatched, suggested_exclude, suggested_include, renames)
+    renames = _renames(p.missing, unexpected)
+    suggested_exclude = []
+    if bad and p.matched:
+        kept = [x for x in (exclude or []) if x not in unmatched]
+        suggested_exclude = list(dict.fromkeys(kept + covering_scopes(bad, p.matched, selector)))
+    others = [n for n in everything if n not in set(p.matched)]
+    suggested_include = covering_scopes(p.matched, others, selector) if p.matched else []
+    return CheckpointDiff(contents.path, sorted(p.matched), sorted(p.missing), unexpected, p.shape_mismatch,
+                          p.dtype_mismatch, shapes, unmatched, suggested_exclude, suggested_include, renames,
+                          None if include is None else list(include), partial, skipped)

@@ -265,12 +265,16 @@ print(small_x.shape, np.bincount(small_y), "| test:", animal_test_x.shape)
 # What would a restore do? `slim.checkpoint.diff` compares a checkpoint with the current
 # model and assigns nothing. It shows the head's shape mismatch, reports an `exclude`
 # pattern that matches nothing (a typo is the usual reason why "fine-tuning does nothing")
-# and suggests what to exclude:
+# and suggests what to exclude.
+#
+# A pattern is TF's: a regular expression matched at the *start* of the name, not a whole
+# scope. `"tiny/logit"` would not be a typo: it catches `tiny/logits/...` (and would catch
+# a `tiny/logits_aux` too); `"tiny/logits/"` means that scope only.
 
 # %%
 with slim.Graph().as_default():
     tiny_net(small_x[:1], num_classes=5)
-    report = slim.checkpoint.diff(checkpoint, exclude=["tiny/logit"])
+    report = slim.checkpoint.diff(checkpoint, exclude=["tiny/logtis"])
 print(str(report).replace(workdir, "<workdir>"))
 print("suggested exclude:", report.suggested_exclude)
 
