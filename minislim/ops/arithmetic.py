@@ -75,7 +75,14 @@ class Negative(Function):
 
 
 class Power(Function):
-    """``x ** p`` for a tensor exponent ``p`` (``x`` must be positive where ``p`` needs a gradient)."""
+    """``x ** p`` for a tensor exponent ``p`` (``x`` must be positive where ``p`` needs a gradient).
+
+    Two corners follow PyTorch, where the formulas below give NaN or inf but the
+    function is flat: for ``p == 0`` (``x ** 0 == 1`` for every ``x``) d/dx is 0,
+    although ``p * x ** (p - 1)`` is ``0 * inf`` at ``x == 0``; for ``x == 0`` and
+    ``p >= 0`` (``0 ** p`` is 0, or 1 at ``p == 0``) d/dp is taken as 0, although
+    ``y * log(x)`` is ``0 * -inf``.
+    """
 
     def forward(self, x, p):
         y = broadcast_apply("power", np.power, x, p)
@@ -84,8 +91,13 @@ class Power(Function):
 
     def backward(self, grad_output):
         x, p, y = self.saved_arrays
-        grad_x = grad_output * p * np.power(x, p - 1) if self.needs_input_grad[0] else None
-        grad_p = grad_output * y * np.log(x) if self.needs_input_grad[1] else None
+        grad_x = grad_p = None
+        # The masked corners are computed (as NaN or inf) and then replaced: silence NumPy.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.needs_input_grad[0]:
+                grad_x = np.where(p == 0, 0, grad_output * p * np.power(x, p - 1))
+            if self.needs_input_grad[1]:
+                grad_p = np.where((x == 0) & (p >= 0), 0, grad_output * y * np.log(x))
         return grad_x, grad_p
 
 
@@ -106,21 +118,26 @@ class MatMul(Function):
 
     def backward(self, grad_output):
         a, b = self.saved_arrays
-        # Treat 1-D operands as matrices (row vector a, column vector b), as matmul does.
+        # Treat 1-D operands as matrices, as matmul does: a vector ``a`` is a row (1, K),
+        # a vector ``b`` a column (K, 1). The output then lacks the axis of length 1 that
+        # each vector contributed, so put it back into the gradient first (for vector @
+        # vector the gradient is 0-d and gets both axes back: shape (1, 1)).
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
-        g = grad_output
-        if a.ndim == 1:
-            g = np.expand_dims(g, -2)
+        g = np.asarray(grad_output)
         if b.ndim == 1:
-            g = np.expand_dims(g, -1)
+            g = g[..., None]            # [..., M] -> [..., M, 1]
+        if a.ndim == 1:
+            g = g[..., None, :]         # [..., N] -> [..., 1, N]
         grad_a = grad_b = None
         if self.needs_input_grad[0]:
-            grad_a = np.matmul(g, np.swapaxes(b2, -1, -2))
-            grad_a = grad_a.reshape(grad_a.shape[:-2] + (grad_a.shape[-1],)) if a.ndim == 1 else grad_a
+            grad_a = np.matmul(g, np.swapaxes(b2, -1, -2))          # [..., M, K]
+            if a.ndim == 1:  # drop the row axis; the engine sums any batch axes away
+                grad_a = grad_a[..., 0, :]
         if self.needs_input_grad[1]:
-            grad_b = np.matmul(np.swapaxes(a2, -1, -2), g)
-            grad_b = grad_b.reshape(grad_b.shape[:-1]) if b.ndim == 1 else grad_b
+            grad_b = np.matmul(np.swapaxes(a2, -1, -2), g)          # [..., K, N]
+            if b.ndim == 1:  # drop the column axis
+                grad_b = grad_b[..., 0]
         return grad_a, grad_b
 
 
@@ -172,16 +189,21 @@ def _pair_nonzero_divisor(rng):
 
 
 def _matmul_inputs(rng):
+    """Every case of NumPy's matmul rules, 1-D operands included (they are easy to get wrong)."""
     m, k, n = (int(v) for v in rng.integers(1, 5, size=3))
     batch = random_shape(rng, 0, 2, 3)
-    kind = int(rng.integers(0, 4))
+    kind = int(rng.integers(0, 6))
     if kind == 0:  # plain matrices
         return [rng.standard_normal((m, k)), rng.standard_normal((k, n))]
     if kind == 1:  # batched, with the second operand broadcast over the batch
         return [rng.standard_normal(batch + (m, k)), rng.standard_normal((k, n))]
-    if kind == 2:  # vector @ matrix
+    if kind == 2:  # matrix @ batched: the first operand broadcast over the batch
+        return [rng.standard_normal((m, k)), rng.standard_normal(batch + (k, n))]
+    if kind == 3:  # vector @ (batched) matrix
         return [rng.standard_normal(k), rng.standard_normal(batch + (k, n))]
-    return [rng.standard_normal(batch + (m, k)), rng.standard_normal(k)]  # matrix @ vector
+    if kind == 4:  # (batched) matrix @ vector
+        return [rng.standard_normal(batch + (m, k)), rng.standard_normal(k)]
+    return [rng.standard_normal(k), rng.standard_normal(k)]  # vector @ vector: a 0-d result
 
 
 register("add", add, _pair)

@@ -35,12 +35,20 @@ def dropout(x, keep_prob: float, training: bool = True, rng: np.random.Generator
 
     Returns:
         A Tensor shaped like ``x``.
+
+    Raises:
+        TypeError: ``x`` is not floating-point (the kept values are divided by
+            ``keep_prob``), in training and evaluation alike.
+        ValueError: ``keep_prob`` is outside (0, 1].
     """
     if not 0 < keep_prob <= 1:
         raise ValueError(f"dropout: keep_prob must be in (0, 1], got {keep_prob}")
+    data = x.data if isinstance(x, Tensor) else np.asarray(x)
+    if not np.issubdtype(data.dtype, np.floating):
+        raise TypeError(f"dropout: x must be a floating-point tensor (its kept values are scaled by "
+                        f"1/keep_prob), got dtype {data.dtype}; convert it first, e.g. slim.tensor(values, dtype=np.float32)")
     if not training or keep_prob == 1:
         return x
-    data = x.data if isinstance(x, Tensor) else np.asarray(x)
     shape = data.shape if noise_shape is None else tuple(noise_shape)
     generator = rng if rng is not None else random.default_generator()
     mask = (generator.random(shape) < keep_prob).astype(data.dtype) / np.asarray(keep_prob, dtype=data.dtype)

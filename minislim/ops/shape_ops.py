@@ -163,6 +163,8 @@ def getitem(x, key):
         key = tuple(k.data if isinstance(k, Tensor) else k for k in key)
     elif isinstance(key, list):
         key = np.asarray(key)
+        if key.size == 0:  # np.asarray([]) is float64; NumPy and PyTorch read x[[]] as "no elements"
+            key = key.astype(np.intp)
     return GetItem(key)(x)
 
 

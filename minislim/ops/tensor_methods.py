@@ -6,11 +6,27 @@ The autograd core (layer 2) cannot import the ops (layer 3), so the ops package 
 
 Comparisons (``<``, ``==``, ...) return boolean tensors with no gradient; tensors stay
 hashable by identity, as in PyTorch.
+
+The in-place operators ``+= -= *= /=`` change the tensor itself (its ``data`` buffer,
+so every holder of the tensor, a Variable's collections included, sees the new values),
+as in PyTorch. Autograd does not record in-place operations, so they are only allowed
+where nothing would be recorded: under ``no_grad()``, or when neither operand requires
+grad. Otherwise they raise RuntimeError instead of quietly making a new tensor.
+
+>>> import minislim as slim
+>>> w = slim.tensor([1.0, 2.0], requires_grad=True)
+>>> (w * w).sum().backward()
+>>> same = w
+>>> with slim.no_grad():
+...     w -= 0.5 * slim.tensor(w.grad)       # a gradient-descent step, in place
+>>> same is w, w.data.tolist()
+(True, [0.0, 0.0])
 """
 from __future__ import annotations
 
 import numpy as np
 
+from minislim.autograd.grad_mode import is_grad_enabled
 from minislim.autograd.tensor import Tensor
 from minislim.ops import arithmetic, math_ops, reductions, shape_ops
 
@@ -26,6 +42,35 @@ def _comparison(numpy_op):
     return compare
 
 
+def _in_place(name: str, symbol: str, ufunc):
+    """``x <symbol>= y``: update ``x``'s buffer with ``ufunc(x, y)``, keeping its shape and dtype."""
+    def update(self, other):
+        other_requires_grad = isinstance(other, Tensor) and other.requires_grad
+        if is_grad_enabled() and (self.requires_grad or other_requires_grad):
+            culprit = "x" if self.requires_grad else "y"
+            raise RuntimeError(
+                f"x {symbol}= y: {culprit} requires grad, and autograd does not record in-place "
+                f"operations; wrap the update in `with slim.no_grad():` (e.g. an optimizer step), "
+                f"or write `x = x {symbol} y` to build a new tensor")
+        own = self.data
+        values = other.data if isinstance(other, Tensor) else other
+        if not own.flags.writeable:
+            raise ValueError(f"x {symbol}= y: x's buffer of shape {own.shape} is read-only (a broadcast "
+                             f"view?); write `x = x {symbol} y` instead")
+        try:
+            ufunc(own, values, out=own, casting="same_kind")
+        except TypeError as error:  # e.g. an int tensor /= 2: the float result does not fit
+            raise TypeError(f"x {symbol}= y: the result cannot be stored in x's dtype {own.dtype} "
+                            f"(y's dtype: {np.asarray(values).dtype}): {error}") from None
+        except ValueError:
+            raise ValueError(f"x {symbol}= y: y of shape {np.shape(values)} does not broadcast to x's "
+                             f"shape {own.shape} (an in-place update keeps x's shape)") from None
+        return self
+    update.__name__ = update.__qualname__ = name
+    update.__doc__ = f"``x {symbol}= y`` in place, outside autograd (under ``no_grad()``, or without gradients)."
+    return update
+
+
 def _shape_args(args):
     """Accept both ``x.reshape(2, 3)`` and ``x.reshape((2, 3))``."""
     return tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
@@ -38,6 +83,8 @@ def install() -> None:
         "__sub__": arithmetic.subtract, "__rsub__": _reflected(arithmetic.subtract),
         "__mul__": arithmetic.multiply, "__rmul__": _reflected(arithmetic.multiply),
         "__truediv__": arithmetic.divide, "__rtruediv__": _reflected(arithmetic.divide),
+        "__iadd__": _in_place("__iadd__", "+", np.add), "__isub__": _in_place("__isub__", "-", np.subtract),
+        "__imul__": _in_place("__imul__", "*", np.multiply), "__itruediv__": _in_place("__itruediv__", "/", np.divide),
         "__neg__": arithmetic.negative,
         "__pow__": arithmetic.power, "__rpow__": _reflected(arithmetic.power),
         "__matmul__": arithmetic.matmul, "__rmatmul__": _reflected(arithmetic.matmul),
