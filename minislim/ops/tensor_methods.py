@@ -9,9 +9,10 @@ hashable by identity, as in PyTorch.
 
 The in-place operators ``+= -= *= /=`` change the tensor itself (its ``data`` buffer,
 so every holder of the tensor, a Variable's collections included, sees the new values),
-as in PyTorch. Autograd does not record in-place operations, so they are only allowed
-where nothing would be recorded: under ``no_grad()``, or when neither operand requires
-grad. Otherwise they raise RuntimeError instead of quietly making a new tensor.
+as in PyTorch, where nothing is recorded: under ``no_grad()``, or when neither operand
+requires grad. While autograd records, a leaf that requires grad (a variable) is refused
+with RuntimeError, as in PyTorch, and any other tensor gets a new, recorded result:
+``loss += reg`` means ``loss = loss + reg``.
 
 >>> import minislim as slim
 >>> w = slim.tensor([1.0, 2.0], requires_grad=True)
@@ -42,16 +43,22 @@ def _comparison(numpy_op):
     return compare
 
 
-def _in_place(name: str, symbol: str, ufunc):
-    """``x <symbol>= y``: update ``x``'s buffer with ``ufunc(x, y)``, keeping its shape and dtype."""
+def _in_place(name: str, symbol: str, ufunc, op):
+    """``x <symbol>= y``: update ``x``'s buffer with ``ufunc(x, y)``, keeping its shape and dtype.
+
+    While autograd records (``op`` is the differentiable op), ``x`` is not changed: a leaf
+    that requires grad (a variable) is refused, as in PyTorch, and any other tensor gets
+    the recorded result ``op(x, y)`` (``loss += reg`` builds the graph as ``loss = loss + reg``).
+    """
     def update(self, other):
         other_requires_grad = isinstance(other, Tensor) and other.requires_grad
         if is_grad_enabled() and (self.requires_grad or other_requires_grad):
-            culprit = "x" if self.requires_grad else "y"
-            raise RuntimeError(
-                f"x {symbol}= y: {culprit} requires grad, and autograd does not record in-place "
-                f"operations; wrap the update in `with slim.no_grad():` (e.g. an optimizer step), "
-                f"or write `x = x {symbol} y` to build a new tensor")
+            if self.requires_grad and self.creator is None:
+                raise RuntimeError(
+                    f"x {symbol}= y: x is a leaf that requires grad (a variable?), and changing it in "
+                    f"place would bypass autograd; wrap the update in `with slim.no_grad():` (e.g. an "
+                    f"optimizer step), or write `z = x {symbol} y` for a new tensor in the graph")
+            return op(self, other)
         own = self.data
         values = other.data if isinstance(other, Tensor) else other
         if not own.flags.writeable:
@@ -83,8 +90,10 @@ def install() -> None:
         "__sub__": arithmetic.subtract, "__rsub__": _reflected(arithmetic.subtract),
         "__mul__": arithmetic.multiply, "__rmul__": _reflected(arithmetic.multiply),
         "__truediv__": arithmetic.divide, "__rtruediv__": _reflected(arithmetic.divide),
-        "__iadd__": _in_place("__iadd__", "+", np.add), "__isub__": _in_place("__isub__", "-", np.subtract),
-        "__imul__": _in_place("__imul__", "*", np.multiply), "__itruediv__": _in_place("__itruediv__", "/", np.divide),
+        "__iadd__": _in_place("__iadd__", "+", np.add, arithmetic.add),
+        "__isub__": _in_place("__isub__", "-", np.subtract, arithmetic.subtract),
+        "__imul__": _in_place("__imul__", "*", np.multiply, arithmetic.multiply),
+        "__itruediv__": _in_place("__itruediv__", "/", np.divide, arithmetic.divide),
         "__neg__": arithmetic.negative,
         "__pow__": arithmetic.power, "__rpow__": _reflected(arithmetic.power),
         "__matmul__": arithmetic.matmul, "__rmatmul__": _reflected(arithmetic.matmul),

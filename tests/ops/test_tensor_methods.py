@@ -51,27 +51,34 @@ def test_in_place_division_of_an_integer_tensor_is_a_type_error():
     assert x.data.tolist() == [0, 1, 2]
 
 
-def test_in_place_on_a_tensor_that_requires_grad_is_refused_while_recording():
+def test_in_place_on_a_leaf_that_requires_grad_is_refused_while_recording():
     w = slim.tensor([1.0, 2.0], requires_grad=True)
     held = w
-    with pytest.raises(RuntimeError, match=r"x requires grad.*slim\.no_grad\(\).*x = x - y"):
+    with pytest.raises(RuntimeError, match=r"x is a leaf that requires grad.*slim\.no_grad\(\).*z = x - y"):
         w -= 1.0
     assert held.data.tolist() == [1.0, 2.0]
 
 
-def test_in_place_with_an_operand_that_requires_grad_is_refused_while_recording():
+def test_in_place_with_an_operand_that_requires_grad_builds_a_recorded_result():
+    """`total += loss` while recording: total becomes a new tensor in the graph, as total = total + loss."""
     total = slim.tensor(0.0)
-    loss = (slim.tensor([1.0, 2.0], requires_grad=True) ** 2).sum()
-    with pytest.raises(RuntimeError, match="y requires grad"):
-        total += loss
-    assert total.item() == 0.0
+    before = total
+    x = slim.tensor([1.0, 2.0], requires_grad=True)
+    total += (x ** 2).sum()
+    assert total is not before and before.item() == 0.0
+    assert total.item() == 5.0 and total.requires_grad
+    total.backward()
+    assert x.grad.tolist() == [2.0, 4.0]
 
 
-def test_in_place_on_a_non_leaf_is_refused_while_recording():
+def test_in_place_on_a_non_leaf_while_recording_is_the_recorded_op():
     x = slim.tensor([1.0, 2.0], requires_grad=True)
     loss = (x * x).sum()
-    with pytest.raises(RuntimeError, match="x = x \\+ y"):
-        loss += 1.0
+    loss += (3.0 * x).sum()
+    loss *= 2.0
+    loss.backward()
+    assert loss.item() == 2 * (5.0 + 9.0)
+    assert x.grad.tolist() == [2 * (2.0 + 3.0), 2 * (4.0 + 3.0)]
 
 
 def test_in_place_without_any_gradient_needs_no_no_grad():
