@@ -37,6 +37,7 @@ import numpy as np
 
 from minislim.autograd.dtypes import as_array
 from minislim.autograd.tensor import Tensor
+from minislim.framework.arg_scope import add_arg_scope
 from minislim.framework.collections import GraphKeys
 from minislim.framework.graph import Deferred, get_default_graph
 from minislim.framework.initializers import Initializer, xavier_initializer, zeros_initializer
@@ -228,6 +229,7 @@ def _initial_value(name: str, shape, dtype: np.dtype, initializer) -> np.ndarray
     return value
 
 
+@add_arg_scope
 def variable(name: str, shape=None, dtype=None, initializer=None, regularizer=None,
              trainable: bool = True, collections=None, device: str | None = None) -> Variable:
     """Create a variable in the current scope, or return it when the scope reuses.
@@ -303,6 +305,7 @@ def _check_compatible(existing: Variable, shape, dtype) -> None:
                          f"{np.dtype(dtype)} and found dtype {existing.dtype}")
 
 
+@add_arg_scope
 def model_variable(name: str, shape=None, dtype=None, initializer=None, regularizer=None,
                    trainable: bool = True, collections=None, device: str | None = None) -> Variable:
     """Like :func:`variable`, and also in ``GraphKeys.MODEL_VARIABLES``.

@@ -113,10 +113,11 @@ def flatten(inputs, outputs_collections=None, scope=None):
 def one_hot_encoding(labels, num_classes, on_value=1.0, off_value=0.0, outputs_collections=None, scope=None):
     """Integer labels ``[N]`` -> one-hot rows ``[N, num_classes]`` in the graph's dtype (no gradient).
 
-    Default scope ``OneHotEncoding``.
+    Default scope ``OneHotEncoding``. A label outside ``[0, num_classes)`` gives a row of
+    ``off_value`` (as ``tf.one_hot``).
 
     Raises:
-        TypeError: labels are not integers. ValueError: a label outside ``[0, num_classes)``.
+        TypeError: labels are not integers.
     """
     with variable_scope(scope, "OneHotEncoding", [labels]) as sc:
         check_arguments("one_hot_encoding", sc.name, num_classes=num_classes, on_value=on_value,

@@ -184,17 +184,22 @@ def pad(x, pad_width, constant_value: float = 0.0):
 
 
 def one_hot(labels, depth: int, dtype=np.float32) -> Tensor:
-    """``[N]`` integer labels -> ``[N, depth]`` one-hot rows (no gradient).
+    """``[...]`` integer labels -> ``[..., depth]`` one-hot rows (no gradient).
+
+    As in TF's ``tf.one_hot``, a label outside ``[0, depth)`` (``-1``, a common "ignore"
+    label, say) gives a row of zeros.
+
+    >>> one_hot(np.array([2, -1]), 3).data.tolist()
+    [[0.0, 0.0, 1.0], [0.0, 0.0, 0.0]]
 
     Raises:
-        ValueError: a label is outside ``[0, depth)``.
+        TypeError: the labels are not integers.
     """
     labels = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"one_hot: labels must be integers, got dtype {labels.dtype}")
-    if labels.size and (labels.min() < 0 or labels.max() >= depth):
-        raise ValueError(f"one_hot: labels must lie in [0, {depth}), got values from {labels.min()} to {labels.max()}")
-    return Tensor(np.eye(depth, dtype=dtype)[labels])
+    rows = np.arange(depth) == labels[..., None]  # all False for a label out of range
+    return Tensor(rows.astype(dtype))
 
 
 def _one(rng, min_rank=0):

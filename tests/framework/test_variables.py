@@ -345,3 +345,17 @@ def test_a_regularizer_that_is_not_a_function_creates_nothing():
         slim.variable("w", shape=[2], regularizer=0.01)
     assert slim.get_variables() == []
     assert slim.variable("w", shape=[2], regularizer=slim.l2_regularizer(0.01)).shape == (2,)
+
+
+def test_variable_and_model_variable_take_arg_scope_as_in_tf_slim():
+    """model_deploy's idiom: arg_scope([slim.model_variable, slim.variable], device=...)."""
+    assert slim.has_arg_scope(slim.variable) and slim.has_arg_scope(slim.model_variable)
+    with slim.arg_scope([slim.variable, slim.model_variable], device="/CPU:0", trainable=False):
+        v = slim.variable("v", shape=[2])
+        m = slim.model_variable("m", shape=[2], trainable=True)  # an explicit argument wins
+    assert slim.get_trainable_variables() == [m] and v.name == "v"
+    # layers create their weights with model_variable, so the scope reaches them
+    x = slim.tensor(np.ones((1, 4, 4, 3), np.float32))
+    with slim.arg_scope([slim.model_variable], device="/GPU:0"):
+        with pytest.raises(ValueError, match="variable 'c/weights': device '/GPU:0' is not available"):
+            slim.conv2d(x, 2, 3, scope="c")

@@ -89,8 +89,9 @@ def test_flatten_keeps_the_batch_axis():
 def test_one_hot_encoding():
     y = slim.one_hot_encoding(np.array([1, 0, 2]), 3, on_value=5.0, off_value=-1.0)
     assert y.data.tolist() == [[-1, 5, -1], [5, -1, -1], [-1, -1, 5]] and y.dtype == np.float32
-    with pytest.raises(ValueError, match=r"one_hot_encoding 'OneHotEncoding_1': .*\[0, 3\)"):
-        slim.one_hot_encoding(np.array([3]), 3)
+    # as tf.one_hot: a label out of range (-1 to ignore, or 3) is a row of off_value
+    ignored = slim.one_hot_encoding(np.array([-1, 3, 1]), 3, on_value=5.0, off_value=-1.0)
+    assert ignored.data.tolist() == [[-1.0, -1.0, -1.0], [-1.0, -1.0, -1.0], [-1.0, 5.0, -1.0]]
     with pytest.raises(TypeError, match=r"one_hot_encoding 'OneHotEncoding_2': .*integers"):
         slim.one_hot_encoding(np.array([0.5]), 3)
     with pytest.raises(ValueError, match="num_classes must be a positive int"):
