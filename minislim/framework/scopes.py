@@ -131,10 +131,10 @@ def variable_scope(name_or_scope, default_name: str | None = None, values=None, 
         raise TypeError(f"variable_scope: values must be a list or tuple (it is ignored), got {type(values).__name__}")
     graph = get_default_graph()
     parent = get_variable_scope()
-    if isinstance(name_or_scope, VariableScope):
+    reentered = isinstance(name_or_scope, VariableScope)
+    if reentered:
         full_name = name_or_scope.name
         new_reuse = reuse if reuse else name_or_scope.reuse
-        _forget_subscopes(graph, full_name)
     else:
         if name_or_scope is None:
             if default_name is None:
@@ -153,24 +153,30 @@ def variable_scope(name_or_scope, default_name: str | None = None, values=None, 
         full_name = _join(parent.name, name)
         new_reuse = True if parent.reuse is True else (reuse or parent.reuse)
     graph._scope_counts[full_name] = graph._scope_counts.get(full_name, 0) + 1
+    counts_on_entry = dict(graph._scope_counts) if reentered else None
     scope = VariableScope(full_name, new_reuse or False)
     graph._scope_stack.append(scope)
     try:
         yield scope
     finally:
         graph._scope_stack.pop()
-        _forget_subscopes(graph, full_name)
+        if reentered:  # as TF: the default-name counters go back to what they were on entry
+            graph._scope_counts.clear()
+            graph._scope_counts.update(counts_on_entry)
+        else:
+            _forget_subscopes(graph, full_name)
 
 
 def _forget_subscopes(graph, full_name: str) -> None:
-    """Restart the default-name counters below ``full_name`` (as TF does when a scope closes).
+    """Restart the default-name counters below ``full_name`` (as TF does when a named scope
+    closes).
 
     So a scope opened again, e.g. ``conv1`` with ``reuse=True``, names its inner layers as
-    the first time (``conv1/BatchNorm``, not ``conv1/BatchNorm_1``).
+    the first time (``conv1/BatchNorm``, not ``conv1/BatchNorm_1``). A scope re-entered as a
+    :class:`VariableScope` object instead gets back the counters it found on entry, so
+    top-level default names keep counting (``Conv``, then ``Conv_1``) around a
+    ``variable_scope(get_variable_scope(), reuse=True)`` block, as in TF.
     """
-    if not full_name:  # the root scope (re-entered as a VariableScope object): everything
-        graph._scope_counts.clear()
-        return
     prefix = full_name + "/"
     for key in [k for k in graph._scope_counts if k.startswith(prefix)]:
         del graph._scope_counts[key]

@@ -1,4 +1,5 @@
 """variable_scope: names, unique default names, reuse inheritance, re-entering a scope."""
+import numpy as np
 import pytest
 
 import minislim as slim
@@ -101,8 +102,21 @@ def test_default_names_restart_when_the_enclosing_scope_is_reopened():
     assert [open_default("Conv") for _ in range(2)] == ["Conv", "Conv_1"]  # the root never closes
 
 
-def test_reentering_the_root_scope_object_restarts_every_counter():
+def test_reentering_a_scope_object_keeps_counting_and_restores_the_counters_on_exit():
+    """TF 1's rule: a VariableScope re-entered snapshots the counters and restores them on exit."""
     root = slim.get_variable_scope()
     assert [open_default("Conv") for _ in range(2)] == ["Conv", "Conv_1"]
     with slim.variable_scope(root, reuse=True):
-        assert open_default("Conv") == "Conv"
+        assert open_default("Conv") == "Conv_2"  # the counters are not restarted on entry
+        assert open_default("Conv") == "Conv_3"
+    assert open_default("Conv") == "Conv_2"  # ... and are back to what they were on entry
+
+
+def test_the_idiom_reuse_the_current_scope_does_not_disturb_later_default_names():
+    x = slim.tensor(np.ones((1, 4, 4, 3), np.float32))
+    slim.conv2d(x, 2, 3)
+    with slim.variable_scope(slim.get_variable_scope(), reuse=True):
+        slim.conv2d(x, 2, 3, scope="Conv")
+    slim.conv2d(x, 2, 3)  # Conv_1, as in TF (it was Conv again: "already exists")
+    assert [v.name for v in slim.get_variables()] == ["Conv/weights", "Conv/biases", "Conv_1/weights",
+                                                      "Conv_1/biases"]
