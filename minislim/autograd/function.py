@@ -32,6 +32,7 @@ import numbers
 
 import numpy as np
 
+from minislim.autograd.dtypes import DEFAULT_FLOAT
 from minislim.autograd.grad_mode import _GradMode
 from minislim.autograd.tensor import Tensor
 
@@ -67,6 +68,10 @@ class Function:
         output = self.forward(*[t.data for t in tensors])
         if type(output) is not np.ndarray:
             output = np.asarray(output)
+        if output.dtype == np.float64 and not any(t.data.dtype == np.float64 for t in tensors):
+            # NumPy turns integers mixed with floats (and int / int, or the mean of ints) into
+            # float64; as in PyTorch, float64 comes only from float64 inputs, else float32.
+            output = output.astype(DEFAULT_FLOAT)
         needs_input_grad = tuple([t.requires_grad for t in tensors])
         if _GradMode.enabled and True in needs_input_grad:
             self.inputs = tensors

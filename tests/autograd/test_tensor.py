@@ -75,3 +75,16 @@ def test_iterating_gives_differentiable_rows_and_a_0d_tensor_refuses():
     assert t.grad.tolist() == [[0.0, 0.0], [2.0, 2.0]]
     with pytest.raises(TypeError, match="iteration over a 0-d tensor"):
         list(slim.tensor(3.0))
+
+
+def test_integers_mixed_with_floats_give_float32_not_float64():
+    """NumPy promotes int64 with a float to float64; as PyTorch, minislim gives float32 unless a float64 came in."""
+    ints = slim.tensor([1, 2, 3])
+    assert (ints * 2.5).dtype == np.float32 and (ints * 2.5).data.tolist() == [2.5, 5.0, 7.5]
+    assert (ints / 2).dtype == np.float32 and ints.mean().dtype == np.float32
+    assert (slim.tensor([1.5]) + np.array([1])).dtype == np.float32  # float32 with an int64 array
+    assert (slim.tensor([1.5]) + np.array([1.0])).dtype == np.float64  # an explicit float64 stays
+    x = slim.tensor([1.0, 2.0], requires_grad=True)
+    y = x * slim.tensor([2, 3])  # float32 times int64
+    y.sum().backward()
+    assert y.dtype == np.float32 and x.grad.dtype == np.float32 and x.grad.tolist() == [2.0, 3.0]
