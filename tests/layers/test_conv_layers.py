@@ -229,3 +229,16 @@ def test_separable_conv2d_weights_regularizer_applies_to_both_weights():
 
 def test_convolution2d_is_conv2d():
     assert slim.convolution2d is slim.conv2d
+
+
+def test_an_empty_batch_flows_through_conv_pool_transpose_and_dense_layers():
+    """N = 0 (the last slice of a data set, say) gives empty outputs and gradients, as in PyTorch."""
+    x = slim.tensor(np.zeros((0, 6, 6, 3), np.float32))
+    y = slim.conv2d(x, 4, 3, scope="c")
+    p = slim.max_pool2d(y, 2)
+    t = slim.conv2d_transpose(p, 2, 3, stride=2, scope="t")
+    f = slim.fully_connected(slim.flatten(t), 5, scope="f")
+    assert (y.shape, p.shape, t.shape, f.shape) == ((0, 6, 6, 4), (0, 3, 3, 4), (0, 6, 6, 2), (0, 5))
+    f.sum().backward()
+    weights = slim.get_variables_by_name("weights")
+    assert len(weights) == 3 and all(w.grad is not None and not w.grad.any() for w in weights)
