@@ -116,7 +116,7 @@ def write_config(logdir: str, config: dict) -> None:
 # --- train --------------------------------------------------------------------------------
 
 class _LoggedTrainOp:
-    """Wraps a train op: each step appends ``{"step", "loss", "lr", "time"}`` to a JSON-lines log."""
+    """Wraps a train op: each step appends ``{"step", "loss", "learning_rate", "seconds"}`` to a JSON-lines log."""
 
     def __init__(self, train_op, log_file, learning_rate):
         self._op, self._log, self._learning_rate = train_op, log_file, learning_rate
@@ -301,7 +301,8 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a net; resumes from the newest checkpoint in --logdir")
     train.add_argument("--net", required=True, help=f"one of {', '.join(sorted(nets_factory.networks_map))}")
     train.add_argument("--dataset", default="cifar10", choices=DATASETS)
-    train.add_argument("--data-dir", help="directory with the official files (default: the embedded CIFAR-10 subset)")
+    train.add_argument("--data-dir", help="directory with the official files (default: the embedded CIFAR-10 "
+                                          "subset; for --dataset mnist, /usr/share/datasets/fashion-mnist)")
     train.add_argument("--train-size", type=int, help="use the first N training images")
     train.add_argument("--epochs", type=int, default=10)
     train.add_argument("--steps", type=int, help="train this many steps instead of --epochs")
@@ -335,20 +336,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv=None) -> int:
-    """Run the command line; returns the exit code (0 ok, 1 data error, 2 usage error)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def check_numbers(args) -> None:
+    """Counts must be positive; the learning rate and weight decay finite and >= 0."""
     for name in ("epochs", "batch_size", "steps", "train_size", "log_every", "diagnostics", "num_classes",
                  "image_size", "channels"):
         value = getattr(args, name, None)
         if value is not None and value <= 0:
-            parser.error(f"--{name.replace('_', '-')} must be a positive integer, got {value}")
+            raise UsageError(f"--{name.replace('_', '-')} must be a positive integer, got {value}")
     for name in ("learning_rate", "weight_decay"):
         value = getattr(args, name, None)
         if value is not None and not (np.isfinite(value) and value >= 0):
-            parser.error(f"--{name.replace('_', '-')} must be a finite number >= 0, got {value}")
+            raise UsageError(f"--{name.replace('_', '-')} must be a finite number >= 0, got {value}")
+
+
+def main(argv=None) -> int:
+    """Run the command line; returns the exit code (0 ok, 1 data error, 2 usage error).
+
+    An option argparse itself cannot parse (unknown, missing, not a number) gets argparse's
+    usage line and error line, and exit code 2 (returned here, not raised).
+    """
+    parser = build_parser()
     try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse printed its message (or --help)
+        return exit_.code if isinstance(exit_.code, int) else 2
+    try:
+        check_numbers(args)
         return args.run(args)
     except UsageError as error:
         print(f"minislim {args.command}: error: {error}", file=sys.stderr)

@@ -15,7 +15,8 @@ Reuse (TensorFlow 1's rules):
 Default-name counters count per enclosing scope, and restart when that scope closes (as
 in TensorFlow): reopening ``conv1`` finds ``conv1/BatchNorm`` again, not
 ``conv1/BatchNorm_1``. Only the root scope never closes, so top-level layers without a
-``scope`` get ``Conv``, ``Conv_1``, ... for the life of the graph.
+``scope`` get ``Conv``, ``Conv_1``, ... for the life of the graph (except that a call of a
+training step, a template at the root, puts the counters back as it found them).
 
 Passing a :class:`VariableScope` object (what ``with variable_scope(...) as sc`` gives)
 re-enters that scope by its absolute name; this is how

@@ -18,7 +18,8 @@ each batch of ``data``, epoch after epoch, until the global step reaches
   the variables exist; a checkpoint in ``logdir`` wins, as in TF-Slim, and one line says
   which of the three (resumed, warm start, from scratch) happened;
 * stops on a NaN/inf loss or gradient with :class:`NonFiniteError` before the bad update,
-  and saves nothing more: the last good checkpoint stays the newest;
+  or, for an update that overflowed, at the first checkpoint that would hold non-finite
+  variables (not written): the last good checkpoint stays the newest;
 * on Ctrl-C finishes the current step, saves a checkpoint and re-raises
   ``KeyboardInterrupt`` (a second Ctrl-C stops at once);
 * with ``diagnostics_every_n_steps=N`` prints the per-layer table of
@@ -155,8 +156,9 @@ def train(train_op, data, logdir: str, number_of_steps: int | None = None, log_e
         the loss of the last step (None if no step ran).
 
     Raises:
-        NonFiniteError: a NaN/inf loss or gradient (the message names the last good
-            checkpoint). KeyboardInterrupt: after saving, on Ctrl-C.
+        NonFiniteError: a NaN/inf loss or gradient, or non-finite variables when a
+            checkpoint is due (the message names the last good checkpoint).
+            KeyboardInterrupt: after saving, on Ctrl-C.
     """
     if number_of_steps is not None and (int(number_of_steps) != number_of_steps or number_of_steps < 0):
         raise ValueError(f"train: number_of_steps must be an int >= 0 or None, got {number_of_steps!r}")

@@ -310,8 +310,8 @@ plt.show()
 # %% [markdown]
 # ## How far does the full recipe go?
 #
-# The accuracy above is modest, and it should be: a quarter-size network, one epoch of
-# 5,000 images, a few tens of seconds of CPU. The full recipe trains the standard
+# The accuracy above is modest, and it should be: a quarter-size network, about one and a
+# quarter epochs of 5,000 images, a few tens of seconds of CPU. The full recipe trains the standard
 # `vgg_cifar` (widths 32-64-128, dropout 0.5) for 10 epochs with the learning rate 0.05:
 #
 # ```text

@@ -198,11 +198,15 @@ def test_data_errors_exit_with_1_and_name_the_file(tmp_path, capsys):
     (["summary", "--net", "lenet", "--num-classes", "0"], "--num-classes must be a positive integer, got 0"),
     (["summary", "--net", "lenet", "--image-size", "0"], "--image-size must be a positive integer, got 0"),
 ])
-def test_bad_numbers_are_argparse_usage_errors(args, message, tmp_path, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        cli.main(args + (["--logdir", str(tmp_path)] if args[0] == "train" else []))
-    assert exit_info.value.code == 2
-    assert message in capsys.readouterr().err
+def test_bad_numbers_are_one_line_usage_errors(args, message, tmp_path, capsys):
+    code, _, err = run(args + (["--logdir", str(tmp_path)] if args[0] == "train" else []), capsys)
+    assert code == 2 and err.startswith(f"minislim {args[0]}: error: {message}")
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_options_argparse_cannot_parse_return_2_from_main(capsys):
+    code, _, err = run(["train", "--net", "lenet", "--epochs", "many"], capsys)
+    assert code == 2 and "invalid int value: 'many'" in err
 
 
 def test_summary_of_a_net_that_cannot_take_the_images_is_one_line(capsys):
