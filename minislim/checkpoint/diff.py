@@ -7,7 +7,8 @@ include/exclude, or mis-shaped / mis-typed, then suggests what to pass to
 ``slim.get_variables_to_restore(include=..., exclude=...)`` or how to rename, so that
 ``assign_from_checkpoint_fn`` can do the rest.
 
-Patterns are chosen by ``get_variables_to_restore`` itself, with TF's rule: a regular
+Patterns are chosen with ``get_variables_to_restore``'s own rule
+(:func:`minislim.framework.variables.select_names`), TF's: a regular
 expression matched at the *start* of the name. ``"logits"`` therefore also catches
 ``logits_aux/weights``; ``"logits/"`` is the scope ``logits`` only. A suggested pattern
 never catches a variable the report restores (it gets the trailing ``/`` when needed).
@@ -27,43 +28,16 @@ never catches a variable the report restores (it gets the trailing ``/`` when ne
 from __future__ import annotations
 
 import re
-import warnings
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 
 from minislim.checkpoint.saving import plan, read, variables_by_name
-from minislim.framework.collections import GraphKeys
-from minislim.framework.graph import Graph
-from minislim.framework.variables import get_variables, get_variables_to_restore
+from minislim.framework.graph import scope_matches
+from minislim.framework.variables import select_names
 
 
-class _Selector:
-    """``get_variables_to_restore`` and ``get_variables(scope)`` run over a set of names.
-
-    The names are put, as stand-ins, in a scratch graph, so the selection is made by the
-    very functions a user will call (TF's rule: a pattern is a regular expression that must
-    match at the start of the name, so ``"logits"`` also catches ``logits_aux/...``),
-    never by a copy of their rule.
-    """
-
-    def __init__(self, names):
-        self.graph = Graph()
-        for name in names:
-            self.graph.add_to_collection(GraphKeys.GLOBAL_VARIABLES, SimpleNamespace(name=name))
-        self._cache: dict = {}
-
-    def matching(self, pattern: str) -> frozenset:
-        """The names ``get_variables(pattern)`` returns."""
-        if pattern not in self._cache:
-            with self.graph.as_default():
-                self._cache[pattern] = frozenset(v.name for v in get_variables(pattern))
-        return self._cache[pattern]
-
-    def select(self, include, exclude) -> list:
-        """The names ``get_variables_to_restore(include, exclude)`` returns (in order)."""
-        with self.graph.as_default(), warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)   # diff reports unmatched patterns itself
-            return [v.name for v in get_variables_to_restore(include=include, exclude=exclude)]
+def _matching(pattern: str, names) -> set:
+    """The names ``pattern`` catches (``get_variables_to_restore``'s rule)."""
+    return {name for name in names if scope_matches(name, pattern)}
 
 
 def _candidates(name: str):
@@ -78,7 +52,7 @@ def _candidates(name: str):
     yield re.escape(name) + "$"
 
 
-def covering_scopes(bad: list, good: list, selector: _Selector | None = None) -> list:
+def covering_scopes(bad: list, good: list) -> list:
     """The broadest patterns that, with ``get_variables_to_restore``'s rule, catch every name
     in ``bad`` and no name in ``good``.
 
@@ -89,17 +63,15 @@ def covering_scopes(bad: list, good: list, selector: _Selector | None = None) ->
     >>> covering_scopes(["logits/weights"], ["logits_aux/weights", "fc1/weights"])
     ['logits/']
     """
-    selector = selector or _Selector(list(bad) + list(good))
-    good = set(good)
     chosen = []
     for name in bad:
         for pattern in _candidates(name):
-            if not selector.matching(pattern) & good:
+            if not _matching(pattern, good):
                 chosen.append(pattern)
                 break
     kept, covered = [], set()
     for pattern in sorted(set(chosen), key=lambda p: (len(p), p)):
-        caught = selector.matching(pattern) & set(bad)
+        caught = _matching(pattern, bad)
         if caught - covered:
             kept.append(pattern)
             covered |= caught
@@ -230,17 +202,17 @@ def diff(path: str, variables=None, include: list | None = None, exclude: list |
         (alone), passed to ``get_variables_to_restore``, select exactly ``restored``.
     """
     for what, given in (("include", include), ("exclude", exclude)):
-        if given is not None and not isinstance(given, (list, tuple)):
+        if given is not None and not isinstance(given, (list, tuple)):  # before reading the file
             raise TypeError(f"diff: {what} must be a list or a tuple of patterns, got "
                             f"{type(given).__name__}: {given!r} (write {what}=[{given!r}])")
     contents = read(path)
     everything = variables_by_name(variables, "diff")
-    selector = _Selector(everything)
-    chosen = set(selector.select(include, exclude))
+    chosen, unmatched = select_names(list(everything), include, exclude, "diff")
+    unmatched = list(dict.fromkeys(pattern for _, pattern in unmatched))
+    chosen = set(chosen)
     mapping = {n: v for n, v in everything.items() if n in chosen}
     patterns = list(dict.fromkeys(list(include or []) + list(exclude or [])))
-    unmatched = [p for p in patterns if not selector.matching(p)]
-    partial = {p: found for p in patterns if (found := _partial_matches(p, selector.matching(p)))}
+    partial = {p: found for p in patterns if (found := _partial_matches(p, _matching(p, everything)))}
     p = plan(contents, mapping)
     shapes = {}
     for name, var in mapping.items():
@@ -262,9 +234,9 @@ def diff(path: str, variables=None, include: list | None = None, exclude: list |
     suggested_exclude = []
     if bad and p.matched:
         kept = [x for x in (exclude or []) if x not in unmatched]
-        suggested_exclude = list(dict.fromkeys(kept + covering_scopes(bad, p.matched, selector)))
+        suggested_exclude = list(dict.fromkeys(kept + covering_scopes(bad, p.matched)))
     others = [n for n in everything if n not in set(p.matched)]
-    suggested_include = covering_scopes(p.matched, others, selector) if p.matched else []
+    suggested_include = covering_scopes(p.matched, others) if p.matched else []
     return CheckpointDiff(contents.path, sorted(p.matched), sorted(p.missing), unexpected, p.shape_mismatch,
                           p.dtype_mismatch, shapes, unmatched, suggested_exclude, suggested_include, renames,
                           None if include is None else list(include), partial, skipped)

@@ -64,6 +64,17 @@ class Deferred:
         raise NotImplementedError
 
 
+def scope_matches(name: str, scope: str) -> bool:
+    """TF's scope rule: ``scope`` is a regular expression that must match at the start of
+    ``name``; so ``"logits"`` also catches ``logits_aux/weights``, and ``"logits/"`` is the
+    scope ``logits`` only.
+
+    >>> scope_matches("logits_aux/weights", "logits"), scope_matches("logits_aux/weights", "logits/")
+    (True, False)
+    """
+    return re.match(scope, name) is not None
+
+
 class Graph:
     """Variables, collections, scopes and random generators of one model (see module doc).
 
@@ -129,11 +140,10 @@ class Graph:
         """
         items = self._collections.get(name, [])
         result = []
-        pattern = re.compile(scope) if scope else None
         for item in items:
-            if pattern is not None:
+            if scope:
                 item_name = getattr(item, "name", None)
-                if not isinstance(item_name, str) or not pattern.match(item_name):
+                if not isinstance(item_name, str) or not scope_matches(item_name, scope):
                     continue
             if isinstance(item, Deferred):
                 item = item.evaluate()

@@ -39,7 +39,7 @@ from minislim.autograd.dtypes import as_array
 from minislim.autograd.tensor import Tensor
 from minislim.framework.arg_scope import add_arg_scope
 from minislim.framework.collections import GraphKeys
-from minislim.framework.graph import Deferred, get_default_graph
+from minislim.framework.graph import Deferred, get_default_graph, scope_matches
 from minislim.framework.initializers import Initializer, xavier_initializer, zeros_initializer
 from minislim.framework.scopes import AUTO_REUSE, get_variable_scope
 
@@ -458,30 +458,44 @@ def get_variables_to_restore(include=None, exclude=None) -> list:
     A pattern that matches no variable is almost always a typo; it is reported with a
     ``UserWarning`` naming it.
     """
-    for what, patterns in (("include", include), ("exclude", exclude)):
-        if patterns is not None and not isinstance(patterns, (list, tuple)):
-            raise TypeError(f"get_variables_to_restore: {what} is provided but is not a list or a tuple "
-                            f"(got {type(patterns).__name__}: {patterns!r})")
-    unmatched = []
-    if include is None:
-        chosen = get_variables()
-    else:
-        chosen, seen = [], set()
-        for pattern in include:
-            found = get_variables(pattern)
-            if not found:
-                unmatched.append(("include", pattern))
-            for v in found:
-                if id(v) not in seen:
-                    seen.add(id(v))
-                    chosen.append(v)
-    excluded = set()
-    for pattern in exclude or ():
-        found = get_variables(pattern)
-        if not found:
-            unmatched.append(("exclude", pattern))
-        excluded.update(id(v) for v in found)
+    by_name = {v.name: v for v in get_variables()}
+    chosen, unmatched = select_names(list(by_name), include, exclude, "get_variables_to_restore")
     for what, pattern in unmatched:
         warnings.warn(f"get_variables_to_restore: {what} pattern {pattern!r} matches no variable",
                       UserWarning, stacklevel=2)
-    return [v for v in chosen if id(v) not in excluded]
+    return [by_name[name] for name in chosen]
+
+
+def select_names(names: list, include=None, exclude=None, caller: str = "select_names") -> tuple:
+    """The rule of :func:`get_variables_to_restore`, over names: those matching an ``include``
+    pattern (all when None; in the order of the patterns), minus those matching an ``exclude``
+    pattern, with :func:`~minislim.framework.graph.scope_matches`.
+
+    Returns:
+        ``(chosen names, [("include" or "exclude", pattern) for each pattern matching no name])``.
+
+    >>> select_names(["fc1/w", "logits/w", "logits_aux/w"], exclude=["logits/"])
+    (['fc1/w', 'logits_aux/w'], [])
+    """
+    for what, patterns in (("include", include), ("exclude", exclude)):
+        if patterns is not None and not isinstance(patterns, (list, tuple)):
+            raise TypeError(f"{caller}: {what} is provided but is not a list or a tuple "
+                            f"(got {type(patterns).__name__}: {patterns!r}; write {what}=[{patterns!r}])")
+    unmatched = []
+    if include is None:
+        chosen = list(names)
+    else:
+        chosen, seen = [], set()
+        for pattern in include:
+            found = [n for n in names if scope_matches(n, _scope_name(pattern))]
+            if not found:
+                unmatched.append(("include", pattern))
+            chosen += [n for n in found if n not in seen]
+            seen.update(found)
+    excluded = set()
+    for pattern in exclude or ():
+        found = {n for n in names if scope_matches(n, _scope_name(pattern))}
+        if not found:
+            unmatched.append(("exclude", pattern))
+        excluded |= found
+    return [n for n in chosen if n not in excluded], unmatched
