@@ -15,43 +15,40 @@ from minislim.kernels.im2col import windows
 
 def median_time(fn, repeats: int = 7, warmup: int = 1) -> float:
     """Median wall time of ``fn()`` in seconds over ``repeats`` runs (after ``warmup``)."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return median_times({"fn": fn}, repeats, warmup)["fn"] / 1e3
 
 
-def blas_info() -> str:
-    """Which BLAS NumPy uses and with how many threads (threadpoolctl when installed)."""
+def blas_info() -> tuple:
+    """(description of NumPy's BLAS, its thread count or None), from threadpoolctl when installed."""
     try:
         from threadpoolctl import threadpool_info
     except ImportError:
-        return "BLAS: unknown (install threadpoolctl)"
+        return "unknown (install threadpoolctl)", None
     pools = [p for p in threadpool_info() if p.get("user_api") == "blas"]
+    numpy_pools = [p for p in pools if "numpy" in p.get("filepath", "")]  # not SciPy's own copy
     if not pools:
-        return "BLAS: none found"
-    p = pools[0]
-    return f"BLAS: {p.get('internal_api')} {p.get('version')} ({p.get('architecture')}), {p.get('num_threads')} threads"
+        return "none found", None
+    p = (numpy_pools or pools)[0]
+    return (f"{p.get('internal_api')} {p.get('version')} ({p.get('architecture')}, {p.get('threading_layer')})",
+            p.get("num_threads"))
 
 
-def torch_or_none(threads: int):
-    """Import PyTorch if it is installed, held to ``threads`` threads; else None."""
+def torch_or_none(threads: int | None):
+    """Import PyTorch if it is installed, held to ``threads`` threads (if given); else None."""
     try:
         import torch
     except ImportError:
         return None
-    torch.set_num_threads(threads)
+    if threads:
+        torch.set_num_threads(threads)
     return torch
 
 
 def header(title: str) -> str:
+    blas, threads = blas_info()
     lines = [title, "=" * len(title),
              f"machine: {platform.machine()}, {os.cpu_count()} CPUs; Python {platform.python_version()}; "
-             f"NumPy {np.__version__}; {blas_info()}"]
+             f"NumPy {np.__version__}; BLAS: {blas}, {threads} threads"]
     return "\n".join(lines)
 
 

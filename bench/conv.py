@@ -36,7 +36,8 @@ import tracemalloc
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import gemm_products, im2col_copies, median_times, run_all, separately  # noqa: E402
+from _common import (blas_info, gemm_products, im2col_copies, median_times, run_all, separately,  # noqa: E402
+                     torch_or_none)
 
 from minislim.kernels import pool  # noqa: E402
 from minislim.kernels.conv import conv_geometry  # noqa: E402
@@ -48,29 +49,6 @@ LAYERS = [(32, 32, 3, 32), (32, 32, 32, 32), (16, 16, 32, 64), (16, 16, 64, 64),
 #: (H, W, C) of the inputs of its 2x2/2 max pools
 POOLS = [(32, 32, 32), (16, 16, 64), (8, 8, 128)]
 MIB = 2.0 ** 20
-
-
-def blas_info() -> tuple:
-    """(description of NumPy's BLAS, its thread count)."""
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return "unknown (install threadpoolctl)", None
-    for pool_info in threadpool_info():
-        if pool_info.get("user_api") == "blas" and "numpy" in pool_info.get("filepath", ""):
-            return (f"{pool_info['internal_api']} {pool_info.get('version')} ({pool_info.get('architecture')}, "
-                    f"{pool_info.get('threading_layer')})"), pool_info["num_threads"]
-    return "unknown", None
-
-
-def load_torch(threads):
-    try:
-        import torch
-    except ImportError:
-        return None
-    if threads:
-        torch.set_num_threads(threads)
-    return torch
 
 
 # --- one convolution layer ---------------------------------------------------------------------
@@ -201,7 +179,7 @@ def main(argv=None) -> None:
         threadpool_limits(args.threads, user_api="blas")
 
     blas, threads = blas_info()
-    torch = None if args.no_torch else load_torch(threads)
+    torch = None if args.no_torch else torch_or_none(threads)
     print(f"minislim convolution benchmark: batch {args.batch}, float32, median of {args.repeats} runs")
     print(f"NumPy {np.__version__}, BLAS: {blas}, threads: {threads}; {platform.processor() or platform.machine()}; "
           f"PyTorch: {torch.__version__ + ' (channels_last, same threads)' if torch else 'not installed'}")
