@@ -195,8 +195,8 @@ def cmd_train(args) -> int:
                 raise UsageError(f"cannot resume the run in {args.logdir} with {flag} {config[name]}: it was "
                                  f"trained with {recorded.get(name)}, and its input pipeline continues only over "
                                  f"the same batches; use {flag} {recorded.get(name)} or another --logdir")
-        changed = [f"{k} {recorded.get(k)} -> {config[k]}" for k in ("epochs", "steps", "batch_size", "learning_rate",
-                                                                       "weight_decay", "train_size", "seed")
+        changed = [f"{k} {recorded.get(k)} -> {config[k]}" for k in ("epochs", "steps", "learning_rate",
+                                                                       "weight_decay", "seed")
                    if recorded.get(k) != config[k]]
         if changed:
             print("note: the recipe differs from the one recorded in the logdir: " + ", ".join(changed))

@@ -95,15 +95,15 @@ class TrainOp:
         """The variables this step trains (names and scopes resolved now, the model built)."""
         if self.variables_to_train is None:
             return list(get_trainable_variables())
-        chosen = []
+        chosen = {}  # id -> variable, in order: a variable named twice is trained once
         for item in self.variables_to_train:
             found = get_trainable_variables(scope=item) if isinstance(item, str) else [item]
             if not found:
                 names = [v.name for v in get_trainable_variables()]
                 raise ValueError(f"create_train_op: variables_to_train: {item!r} matches no trainable variable "
                                  f"(they are {names})")
-            chosen += [v for v in found if all(v is not c for c in chosen)]
-        return chosen
+            chosen.update((id(v), v) for v in found)
+        return list(chosen.values())
 
     def _multiplier(self, var):
         for key, value in self.gradient_multipliers.items():
