@@ -164,7 +164,9 @@ def vgg_cifar(inputs, num_classes: int = 10, is_training: bool = True, dropout_k
               scope: str = "vgg_cifar"):
     """A small VGG for 32x32 images: ``[conv3x3 x depth, pool] x len(widths)``, fc, dropout, logits.
 
-    Batch normalisation and weight decay come from :func:`vgg_cifar_arg_scope`.
+    Batch normalisation, weight decay and the weights' initializer come from
+    :func:`vgg_cifar_arg_scope`; the logits layer starts with zero weights (the first
+    prediction is uniform, the first loss ``ln(num_classes)``).
 
     Args:
         inputs: ``[N, 32, 32, 3]`` float images (normalised per channel).
@@ -192,8 +194,10 @@ def vgg_cifar(inputs, num_classes: int = 10, is_training: bool = True, dropout_k
                 net = layers.flatten(net, scope="flatten")
                 net = layers.fully_connected(net, fc_width, scope="fc1")
                 net = layers.dropout(net, dropout_keep_prob, scope="dropout1")
+                # zero weights: the untrained net predicts 1/C for every class, so the first
+                # loss is exactly ln(C) and the first steps cannot blow it up
                 logits = layers.fully_connected(net, num_classes, activation_fn=None, normalizer_fn=None,
-                                                scope="logits")
+                                                weights_initializer=zeros_initializer(), scope="logits")
         end_points = convert_collection_to_dict(end_points_collection)
         return logits, end_points
 
