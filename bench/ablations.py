@@ -49,7 +49,10 @@ VARIANTS = {
     "lr_0.1": (dict(learning_rate=0.1), {}, "peak learning rate 0.1"),
     "lr_0.025": (dict(learning_rate=0.025), {}, "peak learning rate 0.025"),
     "bn_decay_0.9": ({}, dict(batch_norm_decay=0.9), "batch norm moving averages with decay 0.9"),
+    "no_dropout": ({}, dict(dropout_keep_prob=1.0), "no dropout before the logits"),
 }
+#: arguments of the net itself (not of its arg_scope) that a variant may set
+NET_ARGUMENTS = ("dropout_keep_prob",)
 
 INITIALIZERS = {
     "glorot": lambda: slim.xavier_initializer(),
@@ -58,12 +61,12 @@ INITIALIZERS = {
 }
 
 
-def run(variant: str, seed: int, epochs: int, batch_size: int, data_dir: str, train_size=None,
-        keep_prob: float | None = None) -> dict:
+def run(variant: str, seed: int, epochs: int, batch_size: int, data_dir: str, train_size=None) -> dict:
     """Train one variant; return its per-epoch test accuracies, losses and times."""
     changes, scope_args, _ = VARIANTS[variant]
     run_recipe = recipe.Recipe().replace(**changes)
     scope_args = dict(scope_args)
+    net_kwargs = {name: scope_args.pop(name) for name in NET_ARGUMENTS if name in scope_args}
     scope_args["weights_initializer"] = INITIALIZERS[scope_args.get("weights_initializer", "default")]()
     images, labels = datasets.cifar10.load(data_dir, "train", num_examples=train_size)
     test_images, test_labels = datasets.cifar10.load(data_dir, "test")
@@ -71,7 +74,6 @@ def run(variant: str, seed: int, epochs: int, batch_size: int, data_dir: str, tr
     test_normalized = data.normalize(test_images, mean, std)
     pipeline = recipe.train_pipeline(images, labels, mean, std, batch_size, seed, run_recipe)
     steps = epochs * len(pipeline)
-    net_kwargs = {} if keep_prob is None else {"dropout_keep_prob": keep_prob}
     with slim.Graph().as_default():
         slim.set_random_seed(seed)
         train_net = nets_factory.get_network_fn("vgg_cifar", 10, weight_decay=run_recipe.net_weight_decay(),

@@ -109,3 +109,44 @@ def test_step_time_prints_minislim_and_the_floor(capsys):
         line = next(line for line in out.splitlines() if line.startswith(name))
         assert float(re.findall(r"\d+\.\d", line)[0]) > 0
     assert "23 matrix products" in out and "11 im2col copies" in out
+    assert "minislim's step / (products + im2col copies):" in out
+
+
+SHARED_CIFAR = os.path.join(os.path.dirname(BENCH), "..", "shared", "data", "cifar-10-batches-bin")
+
+
+@pytest.mark.skipif(not os.path.isdir(SHARED_CIFAR), reason="../shared/data is not beside the repository")
+def test_ablations_run_one_variant_and_print_the_table(tmp_path, capsys):
+    import json
+
+    import ablations
+
+    out = str(tmp_path / "ablations.jsonl")
+    ablations.main(["--variants", "black_padding", "no_dropout", "--epochs", "1", "--train-size", "64",
+                    "--batch-size", "32", "--data-dir", SHARED_CIFAR, "--out", out])
+    printed = capsys.readouterr().out
+    rows = open(out).readlines()
+    assert len(rows) == 2
+    first = json.loads(rows[0])
+    assert first["variant"] == "black_padding" and not first["recipe"]["pad_with_mean"]
+    assert len(first["acc"]) == len(first["acc_flip"]) == 1 and 0 <= first["acc"][0] <= 1
+    assert len(first["losses"]) == 2  # 64 images in batches of 32
+    assert "black_padding" in printed and "no dropout before the logits" in printed
+    # a second call skips the runs already in the file
+    ablations.main(["--variants", "black_padding", "--epochs", "1", "--train-size", "64", "--batch-size", "32",
+                    "--out", out, "--data-dir", SHARED_CIFAR])
+    assert "already in" in capsys.readouterr().out and len(open(out).readlines()) == 2
+
+
+def test_whole_run_report_reads_times_to_each_target(capsys):
+    runs = [{"name": "minislim", "acc": [0.5, 0.62, 0.71], "acc_flip": [0.52, 0.66, 0.72], "seconds": [10, 20, 30],
+             "examples": 100},
+            {"name": "PyTorch, textbook", "acc": [0.4, 0.61, 0.64], "acc_flip": [0.4, 0.61, 0.64],
+             "seconds": [5, 10, 15], "examples": 100}]
+    assert train_cifar.time_to(runs[0], 0.65, "acc_flip") == (2, 20)
+    assert train_cifar.time_to(runs[1], 0.65, "acc") == (None, None)
+    train_cifar.report(runs)
+    out = capsys.readouterr().out
+    minislim_row = next(line for line in out.splitlines() if line.startswith("minislim"))
+    assert "2.0,    20s" in minislim_row and "3.0,    30s" in minislim_row and "10.0" in minislim_row
+    assert "not reached" in next(line for line in out.splitlines() if line.startswith("PyTorch, textbook"))
