@@ -122,9 +122,15 @@ def read_npz(path: str) -> dict:
             if not info.filename.endswith(".npy"):
                 continue
             key = info.filename[:-len(".npy")]
+            if key in arrays:
+                raise CheckpointError(f"checkpoint {path!r}: entry {key!r} appears twice; a checkpoint names "
+                                      "each entry once (the file was not written by minislim, or is corrupt)")
             try:
                 with archive.open(info) as member:
+                    _check_member_size(member, info, path, key)
                     arrays[key] = np.lib.format.read_array(member, allow_pickle=False)
+            except CheckpointError:
+                raise
             except ValueError as error:
                 if "pickle" in str(error) or "Object arrays" in str(error):
                     raise CheckpointError(
@@ -135,6 +141,40 @@ def read_npz(path: str) -> dict:
                 raise CheckpointError(f"checkpoint {path!r}: entry {key!r} is truncated or corrupt "
                                       f"({error})") from None
     return arrays
+
+
+#: DEFLATE cannot shrink data more than about 1032 times: a member that claims more is a bomb
+MAX_DEFLATE_RATIO = 1100
+
+
+def _check_member_size(member, info, path: str, key: str) -> None:
+    """Check a ``.npy`` member's header against the member's size, before anything is allocated.
+
+    A header is text anyone can write: ``shape (10**12,)`` over 100 bytes of data would
+    make NumPy try to allocate terabytes. The shape times the item size must equal the
+    bytes that follow the header (Python integers: no overflow), and a compressed member
+    may not claim to expand more than DEFLATE can. Leaves ``member`` at its start.
+    """
+    if info.compress_type != zipfile.ZIP_STORED and info.file_size > MAX_DEFLATE_RATIO * max(info.compress_size, 1):
+        raise CheckpointError(f"checkpoint {path!r}: entry {key!r} claims {info.file_size} bytes from "
+                              f"{info.compress_size} compressed bytes, more than compression can give (corrupt)")
+    version = np.lib.format.read_magic(member)
+    if version == (1, 0):
+        shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+    else:  # 2.0 and 3.0 share the layout; 3.0 headers are UTF-8
+        shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+    if dtype.hasobject:
+        raise ValueError("Object arrays cannot be loaded when allow_pickle=False")
+    if any(not isinstance(n, int) or n < 0 for n in shape):
+        raise ValueError(f"the header's shape {shape} is not a shape")
+    count = 1
+    for n in shape:
+        count *= n
+    needed, present = count * dtype.itemsize, info.file_size - member.tell()
+    if needed != present or count > 2**62:
+        raise CheckpointError(f"checkpoint {path!r}: entry {key!r}: its header says shape {shape} of "
+                              f"{dtype} ({needed} bytes), the entry holds {present} bytes (corrupt)")
+    member.seek(0)
 
 
 def _where_it_ends(path: str) -> str:
