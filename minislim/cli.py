@@ -447,6 +447,9 @@ def main(argv=None) -> int:
         print(f"minislim {args.command}: error: {describe_os_error(error, getattr(args, 'logdir', None))}",
               file=sys.stderr)
         return 1
+    except MemoryError:  # sizes no check foresaw: still one line
+        print(f"minislim {args.command}: error: out of memory (use smaller sizes)", file=sys.stderr)
+        return 1
     except KeyboardInterrupt as error:  # Ctrl-C / SIGTERM: train saved and said so; 128 + the signal
         if not isinstance(error, Interrupted):
             print(f"minislim {args.command}: interrupted", file=sys.stderr)

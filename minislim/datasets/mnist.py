@@ -148,13 +148,28 @@ def read_idx(path: PathLike, ndim: Optional[int] = None) -> np.ndarray:
             shape = tuple(int.from_bytes(dims[4 * i:4 * i + 4], "big") for i in range(found))
             expected = math.prod(shape)  # a Python int: [2**22, 2**21, 2**21] does not wrap around
             _check_idx_size(path, shape, expected)
-            values = f.read(expected + 1)  # one byte more: a file longer than its header says
+            values = _read_at_most(f, expected + 1)  # one byte more: a file longer than its header says
     except (OSError, EOFError, zlib.error) as exc:
         raise DatasetError(f"{path}: cannot read the file: {exc}") from None
     if len(values) != expected:
         raise DatasetError(f"{path}: the header says {shape} = {4 + 4 * found + expected} bytes, the file "
                            f"has {4 + 4 * found + len(values)} (truncated or corrupt)")
+    if max(shape, default=0) > 2**31:  # (0, 2**31, 2**31) holds no values but no array has that shape
+        raise DatasetError(f"{path}: the header's dimensions {shape} are too large for an array")
     return np.frombuffer(values, dtype=np.uint8).reshape(shape).copy()
+
+
+def _read_at_most(f, size: int, chunk: int = 1 << 16) -> bytes:
+    """Up to ``size`` bytes of ``f``, in chunks: a gzip stream's ``read(size)`` would allocate
+    ``size`` bytes before finding out how many there are."""
+    parts, left = [], size
+    while left > 0:
+        part = f.read(min(chunk, left))
+        if not part:
+            break
+        parts.append(part)
+        left -= len(part)
+    return b"".join(parts)
 
 
 def _check_idx_size(path: str, shape: tuple, expected: int) -> None:

@@ -160,7 +160,9 @@ def load(file) -> Any:
     Raises:
         pickle.UnpicklingError: the pickle references anything but plain data and arrays.
     """
-    return RestrictedUnpickler(file).load()
+    # from memory: a length field in the pickle (BINBYTES of 2**32 - 1) then asks for no more
+    # than the bytes that are there, where a real file's read(n) would allocate n bytes first
+    return RestrictedUnpickler(io.BytesIO(file.read())).load()
 
 
 def loads(data: bytes) -> Any:
