@@ -19,7 +19,7 @@ from minislim import checkpoint
 from minislim.checkpoint.format import CheckpointError
 from minislim.datasets import DatasetError, cifar10, mnist
 
-FAST = settings(max_examples=40, deadline=1000, derandomize=True,
+FAST = settings(max_examples=60, deadline=1000, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 FOLDER = tempfile.mkdtemp(prefix="minislim-fuzz-")
 RNG = np.random.default_rng(0)

@@ -189,6 +189,20 @@ def test_unusable_logdirs_are_one_line_naming_the_path(tmp_path, capsys):
         assert code == 1 and one_line(err) and reason in err, err
 
 
+def test_a_logdir_that_refuses_the_lock_file_is_one_line(tmp_path, capsys, monkeypatch):
+    logdir = tmp_path / "run"
+    open_ = os.open
+
+    def refuse(path, *args, **kwargs):  # what a read-only directory answers (root is never refused)
+        if str(path).endswith(".minislim.lock"):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return open_(path, *args, **kwargs)
+    monkeypatch.setattr(os, "open", refuse)
+    code, _, err = run(["train", "--net", "lenet", "--steps", "1", *TINY, "--logdir", str(logdir)], capsys)
+    assert code == 1 and one_line(err), err
+    assert f"cannot lock logdir {logdir}: {logdir / '.minislim.lock'}: Permission denied" in err
+
+
 @pytest.mark.skipif(os.geteuid() == 0 if hasattr(os, "geteuid") else True, reason="root may write anywhere")
 def test_a_read_only_logdir_is_one_line(tmp_path, capsys):
     logdir = tmp_path / "run"
@@ -265,9 +279,9 @@ def test_check_split_catches_what_a_loader_let_through():
 
 @pytest.mark.parametrize("args, message", [
     (["train", "--net", "lenet", "--seed", "-1"], "--seed must be an integer in 0 .. 2**32-1, got -1"),
-    (["summary", "--net", "lenet", "--num-classes", "1000000000000"], "--num-classes must be at most 1000000"),
-    (["summary", "--net", "lenet", "--image-size", "1000000"], "--image-size must be at most 1024"),
-    (["summary", "--net", "lenet", "--channels", "1000000000"], "--channels must be at most 4096"),
+    (["summary", "--net", "lenet", "--num-classes", "1000000000000"], "--num-classes must be at most 100000"),
+    (["summary", "--net", "lenet", "--image-size", "1000000"], "--image-size must be at most 512"),
+    (["summary", "--net", "lenet", "--channels", "1000000000"], "--channels must be at most 256"),
 ])
 def test_absurd_numbers_are_usage_errors(args, message, tmp_path, capsys):
     code, _, err = run(args + (["--logdir", str(tmp_path / "run")] if args[0] == "train" else []), capsys)
