@@ -13,7 +13,10 @@ from the newest checkpoint when run again with the same logdir.
 
 Errors a user can make are one line on stderr, never a traceback: exit code 2 for a
 usage error (an unknown net, a logdir that holds another net), 1 for a data error (a
-missing directory or file, a truncated or corrupt batch, a label out of range).
+missing directory or file, a truncated or corrupt batch, a label out of range) or an OS
+error on the logdir (a file, a dangling link, read-only, a full disk, another trainer
+holding it). Ctrl-C and SIGTERM save a checkpoint and exit with 130 and 143
+(docs/reliability.md).
 
 >>> main(["summary", "--net", "lenet"])   # doctest: +ELLIPSIS
 name ...
@@ -37,6 +40,8 @@ from minislim.autograd.tensor import Tensor
 from minislim.datasets.files import check_directory
 from minislim.framework.graph import Graph, set_random_seed
 from minislim.framework.variables import get_model_variables
+from minislim.learning.run_guard import (Interrupted, LogdirError, describe_os_error, lock_logdir, prepare_logdir,
+                                         truncate_log)
 from minislim.nets import nets_factory
 
 CONFIG = "minislim.json"
@@ -60,9 +65,22 @@ def load_split(dataset: str, data_dir, split: str, num_examples=None):
             names = datasets.cifar10.class_names(data_dir)
         except datasets.DatasetError:  # the names file is optional
             names = list(datasets.cifar10.CLASS_NAMES)
-        return images, labels, list(names)
+        return check_split(images, labels, list(names), dataset, data_dir, split)
     images, labels = datasets.mnist.load(data_dir, split=split, num_examples=num_examples)
-    return images, labels, datasets.mnist.class_names(data_dir)
+    return check_split(images, labels, datasets.mnist.class_names(data_dir), dataset, data_dir, split)
+
+
+def check_split(images, labels, names, dataset, data_dir, split):
+    """The data errors that would otherwise surface mid-training (an empty split, a label
+    the net has no output for) as a :class:`~minislim.datasets.DatasetError`, at load time."""
+    where = data_dir if data_dir is not None else f"the embedded {dataset} subset"
+    if len(images) == 0 or 0 in images.shape[1:]:
+        raise datasets.DatasetError(f"{where}: the {split} split holds no images (shape {images.shape})")
+    bad = np.flatnonzero((labels < 0) | (labels >= len(names)))
+    if bad.size:
+        raise datasets.DatasetError(f"{where}: {split} example {int(bad[0])} has label {int(labels[bad[0]])}, "
+                                    f"expected 0-{len(names) - 1}")
+    return images, labels, names
 
 
 def train_pipeline(images, labels, mean, std, batch_size: int, seed: int, augment: bool,
@@ -138,8 +156,11 @@ class _LoggedTrainOp:
         step = int(self._op.global_step.data)
         record = {"step": step, "loss": float(loss), "learning_rate": float(self._learning_rate(step - 1)),
                   "seconds": round(time.time() - self._start, 3)}
-        self._log.write(json.dumps(record) + "\n")
-        self._log.flush()
+        try:
+            self._log.write(json.dumps(record) + "\n")
+            self._log.flush()
+        except OSError as error:  # a full disk: one line, and the last checkpoint stays
+            raise LogdirError(f"cannot write the training log: {describe_os_error(error, self._log.name)}") from None
         return loss
 
     def __getattr__(self, name):
@@ -170,6 +191,18 @@ def resolve_train_defaults(args) -> None:
     for name, value in {**TRAIN_DEFAULTS, **NET_TRAIN_DEFAULTS.get(args.net, {})}.items():
         if getattr(args, name) is None:
             setattr(args, name, value)
+
+
+def cmd_train_locked(args) -> int:
+    """``cmd_train`` holding the logdir's lock (one trainer per logdir), after cutting the
+    training log back to the checkpoint the run resumes from (one record per step)."""
+    if args.net not in nets_factory.networks_map:
+        raise UsageError(f"unknown net {args.net!r}; known nets: {', '.join(sorted(nets_factory.networks_map))}")
+    prepare_logdir(args.logdir)
+    with lock_logdir(args.logdir):
+        found = checkpoint.all_checkpoints(args.logdir)
+        truncate_log(os.path.join(args.logdir, TRAIN_LOG), found[-1][0] if found else 0)
+        return cmd_train(args)
 
 
 def cmd_train(args) -> int:
@@ -261,8 +294,7 @@ def cmd_eval(args) -> int:
     dataset = args.dataset or config["dataset"]
     if dataset != config["dataset"]:
         raise UsageError(f"the model in {args.logdir} was trained on {config['dataset']}, not {dataset}")
-    path = args.checkpoint or checkpoint.latest_checkpoint(args.logdir)
-    if path is None:
+    if args.checkpoint is None and checkpoint.latest_checkpoint(args.logdir) is None:
         raise UsageError(f"logdir {args.logdir} holds no checkpoint")
     data_dir = args.data_dir if args.data_dir is not None else config.get("data_dir")
     images, labels, _ = load_split(dataset, data_dir, args.split)
@@ -284,10 +316,15 @@ def cmd_eval(args) -> int:
         loss = losses.sparse_softmax_cross_entropy(logits, batch_labels, loss_collection=None)
         return {"accuracy": (logits.data, batch_labels), "loss": (loss.data, len(batch_labels))}
 
-    with Graph().as_default():
-        results = evaluation.evaluate_once(path, eval_fn, batches,
-                                           {"accuracy": metrics.Accuracy(), "loss": metrics.Mean("loss")},
-                                           log_fn=None)
+    def evaluate(path):
+        with Graph().as_default():
+            return evaluation.evaluate_once(path, eval_fn, batches,
+                                            {"accuracy": metrics.Accuracy(), "loss": metrics.Mean("loss")},
+                                            log_fn=None)
+    if args.checkpoint is not None:
+        path, results = args.checkpoint, evaluate(args.checkpoint)
+    else:  # chosen now, not before loading the data: a trainer may have pruned it meanwhile
+        path, results = evaluate_newest(args.logdir, evaluate)
     summary = {"accuracy": float(results["accuracy"]), "loss": float(results["loss"]),
                "examples": int(len(images)), "global_step": results["global_step"],
                "checkpoint": os.path.abspath(path), "split": args.split, "net": config["net"],
@@ -300,6 +337,29 @@ def cmd_eval(args) -> int:
               f"accuracy {summary['accuracy']:.4f}, loss {summary['loss']:.4f}"
               f"{' (averaged over each image and its mirror; --no-tta: without)' if flip_averaging else ''}")
     return 0
+
+
+def evaluate_newest(logdir: str, evaluate):
+    """``(path, evaluate(path))`` for the newest checkpoint of ``logdir`` that still exists.
+
+    A trainer running in the logdir prunes old checkpoints: the newest one when this was
+    called can be gone when it is read. Then the list is read again and the newest
+    remaining one is tried, until one loads (a file that exists but is corrupt is an
+    error, never skipped).
+    """
+    tried = set()
+    while True:
+        candidates = [path for _, path in checkpoint.all_checkpoints(logdir) if path not in tried]
+        if not candidates:
+            raise checkpoint.CheckpointError(f"logdir {logdir}: every checkpoint was removed while eval read it "
+                                             f"({len(tried)} tried)")
+        path = candidates[-1]
+        try:
+            return path, evaluate(path)
+        except (checkpoint.CheckpointError, OSError):
+            if os.path.exists(path):
+                raise
+            tried.add(path)
 
 
 # --- summary ------------------------------------------------------------------------------
@@ -343,7 +403,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--log-every", type=int, default=20, help="print progress every N steps")
     train.add_argument("--diagnostics", type=int, help="print the per-layer diagnostics table every N steps")
     train.add_argument("--logdir", required=True)
-    train.set_defaults(run=cmd_train)
+    train.set_defaults(run=cmd_train_locked)
 
     evaluate = commands.add_parser("eval", help="evaluate the newest checkpoint in --logdir")
     evaluate.add_argument("--logdir", required=True)
@@ -366,8 +426,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: the largest sizes ``summary`` builds a net for: above any real net's (ImageNet-21k has
+#: 21,843 classes), and small enough that even vgg_16 at the limit needs < 2 GB to build
+SUMMARY_LIMITS = {"num_classes": 100_000, "image_size": 512, "channels": 256}
+
+
 def check_numbers(args) -> None:
-    """Counts must be positive; the learning rate and weight decay finite and >= 0."""
+    """Counts must be positive (and summary's sizes bounded); the seed >= 0; the learning
+    rate and weight decay finite and >= 0."""
+    seed = getattr(args, "seed", None)
+    if seed is not None and not 0 <= seed < 2**32:
+        raise UsageError(f"--seed must be an integer in 0 .. 2**32-1, got {seed}")
+    if args.command == "summary":
+        for name, limit in SUMMARY_LIMITS.items():
+            value = getattr(args, name, None)
+            if value is not None and value > limit:
+                raise UsageError(f"--{name.replace('_', '-')} must be at most {limit}, got {value}")
     for name in ("epochs", "batch_size", "steps", "train_size", "log_every", "diagnostics", "num_classes",
                  "image_size", "channels"):
         value = getattr(args, name, None)
@@ -399,9 +473,20 @@ def main(argv=None) -> int:
     except UsageError as error:
         print(f"minislim {args.command}: error: {error}", file=sys.stderr)
         return 2
-    except (datasets.DatasetError, checkpoint.CheckpointError, learning.NonFiniteError) as error:
+    except (datasets.DatasetError, checkpoint.CheckpointError, learning.NonFiniteError, LogdirError) as error:
         print(f"minislim {args.command}: error: {error}", file=sys.stderr)
         return 1
+    except OSError as error:  # the logdir or a file in it: one line naming the path and the reason
+        print(f"minislim {args.command}: error: {describe_os_error(error, getattr(args, 'logdir', None))}",
+              file=sys.stderr)
+        return 1
+    except MemoryError:  # sizes no check foresaw: still one line
+        print(f"minislim {args.command}: error: out of memory (use smaller sizes)", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt as error:  # Ctrl-C / SIGTERM: train saved and said so; 128 + the signal
+        if not isinstance(error, Interrupted):
+            print(f"minislim {args.command}: interrupted", file=sys.stderr)
+        return getattr(error, "exit_code", 130)
 
 
 if __name__ == "__main__":

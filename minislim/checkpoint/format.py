@@ -34,6 +34,7 @@ import os
 import struct
 import tempfile
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -98,6 +99,12 @@ def _fsync_directory(directory: str) -> None:
 
 # --- reading -------------------------------------------------------------------------------
 
+#: what the zip module raises on a corrupt file: besides BadZipFile, a flipped flag bit
+#: asks for a password (RuntimeError) or an unknown compression method (NotImplementedError)
+_ZIP_ERRORS = (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError, struct.error, zlib.error,
+               OverflowError)
+
+
 def read_npz(path: str) -> dict:
     """Read every array of ``path`` (never unpickling); return name -> ndarray.
 
@@ -113,28 +120,101 @@ def read_npz(path: str) -> dict:
     size = os.path.getsize(path)
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, EOFError) as error:
+    except _ZIP_ERRORS as error:
         raise CheckpointError(f"checkpoint {path!r} ({size} bytes) is not a readable .npz file: it is "
                               f"truncated, corrupt, or not a checkpoint ({error}){_where_it_ends(path)}") from None
     arrays = {}
     with archive:
+        _check_index(archive, path, size)
         for info in archive.infolist():
-            if not info.filename.endswith(".npy"):
+            if info.is_dir() and info.file_size == 0:
                 continue
+            if not info.filename.endswith(".npy"):  # np.savez and minislim write .npy members only
+                raise CheckpointError(f"checkpoint {path!r}: member {info.filename!r} is not a .npy array (a "
+                                      "corrupt name, or not a checkpoint)")
             key = info.filename[:-len(".npy")]
+            if key in arrays:
+                raise CheckpointError(f"checkpoint {path!r}: entry {key!r} appears twice; a checkpoint names "
+                                      "each entry once (the file was not written by minislim, or is corrupt)")
             try:
                 with archive.open(info) as member:
+                    _check_member_size(member, info, path, key)
                     arrays[key] = np.lib.format.read_array(member, allow_pickle=False)
+            except CheckpointError:
+                raise
             except ValueError as error:
                 if "pickle" in str(error) or "Object arrays" in str(error):
                     raise CheckpointError(
                         f"checkpoint {path!r}: entry {key!r} holds pickled Python objects; minislim "
                         "never unpickles checkpoint data (it could run arbitrary code)") from None
                 raise CheckpointError(f"checkpoint {path!r}: entry {key!r} is corrupt ({error})") from None
-            except (zipfile.BadZipFile, OSError, EOFError) as error:
+            except _ZIP_ERRORS as error:
                 raise CheckpointError(f"checkpoint {path!r}: entry {key!r} is truncated or corrupt "
                                       f"({error})") from None
     return arrays
+
+
+def _check_index(archive, path: str, size: int) -> None:
+    """The zip's index (the central directory, at the end) must list every entry the file holds.
+
+    A corrupt index can list fewer entries than were written, and the zip module would then
+    read a checkpoint without, say, its optimizer state, silently. The local headers (one in
+    front of each entry's data) are walked with seeks, so this costs a few reads per entry.
+    """
+    listed = len(archive.infolist())
+    found, position = 0, 0
+    with open(path, "rb") as handle:
+        while position + 30 <= size:
+            handle.seek(position)
+            header = handle.read(30)
+            if header[:4] != b"PK\x03\x04":
+                break
+            flags, = struct.unpack_from("<H", header, 6)
+            stored_size, _, name_length, extra_length = struct.unpack_from("<IIHH", header, 18)
+            if stored_size == 0xFFFFFFFF:
+                handle.seek(position + 30 + name_length)
+                stored_size = _zip64_stored_size(handle.read(extra_length))
+            if flags & 0x08 or stored_size is None:  # sizes after the data: cannot walk on
+                return
+            found += 1
+            position += 30 + name_length + extra_length + stored_size
+    if found > listed:
+        raise CheckpointError(f"checkpoint {path!r} holds {found} entries but its zip index lists {listed}: "
+                              "the index is corrupt")
+
+
+#: DEFLATE cannot shrink data more than about 1032 times: a member that claims more is a bomb
+MAX_DEFLATE_RATIO = 1100
+
+
+def _check_member_size(member, info, path: str, key: str) -> None:
+    """Check a ``.npy`` member's header against the member's size, before anything is allocated.
+
+    A header is text anyone can write: ``shape (10**12,)`` over 100 bytes of data would
+    make NumPy try to allocate terabytes. The shape times the item size must equal the
+    bytes that follow the header (Python integers: no overflow), and a compressed member
+    may not claim to expand more than DEFLATE can. Leaves ``member`` at its start.
+    """
+    if info.compress_type != zipfile.ZIP_STORED and info.file_size > MAX_DEFLATE_RATIO * max(info.compress_size, 1):
+        raise CheckpointError(f"checkpoint {path!r}: entry {key!r} claims {info.file_size} bytes from "
+                              f"{info.compress_size} compressed bytes, more than compression can give (corrupt)")
+    version = np.lib.format.read_magic(member)
+    if version == (1, 0):
+        shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+    else:  # 2.0 and 3.0 share the layout; 3.0 headers are UTF-8
+        shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+    if dtype.hasobject:
+        raise ValueError("Object arrays cannot be loaded when allow_pickle=False")
+    if any(not isinstance(n, int) or n < 0 for n in shape):
+        raise ValueError(f"the header's shape {shape} is not a shape")
+    count = 1
+    for n in shape:
+        count *= n
+    needed, present = count * dtype.itemsize, info.file_size - member.tell()
+    if needed != present or count > 2**62:
+        raise CheckpointError(f"checkpoint {path!r}: entry {key!r}: its header says shape {shape} of "
+                              f"{dtype} ({needed} bytes), the entry holds {present} bytes (corrupt)")
+    member.seek(0)
 
 
 def _where_it_ends(path: str) -> str:

@@ -385,15 +385,20 @@ def checkpoint_path(logdir: str, global_step: int, prefix: str = CHECKPOINT_PREF
 
 
 def all_checkpoints(logdir: str, prefix: str = CHECKPOINT_PREFIX) -> list:
-    """Checkpoint files in ``logdir`` as ``[(step, path), ...]``, oldest first."""
+    """Checkpoint files in ``logdir`` as ``[(step, path), ...]``, oldest first.
+
+    Only regular files count: a directory named like a checkpoint is skipped.
+    """
     logdir = os.fspath(logdir)
     if not os.path.isdir(logdir):
         return []
     found = []
     for entry in os.listdir(logdir):
         match = _CHECKPOINT_NAME.match(entry)
-        if match and match.group("prefix") == prefix:
-            found.append((int(match.group("step")), os.path.join(logdir, entry)))
+        path = os.path.join(logdir, entry)
+        # only files: a directory (or a dangling link) named like a checkpoint is not one
+        if match and match.group("prefix") == prefix and os.path.isfile(path):
+            found.append((int(match.group("step")), path))
     return sorted(found)
 
 
@@ -408,7 +413,10 @@ def remove_temporaries(logdir: str, prefix: str = CHECKPOINT_PREFIX) -> list:
     pattern = re.compile(r"^\." + re.escape(prefix) + r"-\d+\.npz\..+\.tmp$")
     removed = [os.path.join(logdir, entry) for entry in os.listdir(logdir) if pattern.match(entry)]
     for path in removed:
-        os.remove(path)
+        try:
+            os.remove(path)
+        except FileNotFoundError:  # gone meanwhile
+            pass
     return removed
 
 

@@ -185,6 +185,12 @@ def read_python_batch(path: PathLike) -> Tuple[np.ndarray, np.ndarray]:
                            f"got {data.shape}")
     if data.size and (data.min() < 0 or data.max() > 255):
         raise DatasetError(f"{path}: pixel values must lie in 0-255")
+    # the lengths first, then the items: nothing is converted before it is known to be small
+    if isinstance(labels, (list, tuple)):
+        if len(labels) != len(data):
+            raise DatasetError(f"{path}: {len(data)} images but {len(labels)} labels")
+        if not all(isinstance(v, (int, np.integer)) for v in labels):
+            raise DatasetError(f"{path}: 'labels' must be a flat list of ints")
     try:
         labels = np.asarray(labels)
     except Exception as exc:  # ragged or odd contents
@@ -372,5 +378,5 @@ def _entry(batch, key: str, path: str):
     for k in (key.encode("ascii"), key):
         if k in batch:
             return batch[k]
-    raise DatasetError(f"{path}: missing the entry {key!r} (keys: "
-                       f"{sorted(str(k) for k in batch)})")
+    keys = sorted(repr(k)[:40] if isinstance(k, (str, bytes)) else type(k).__name__ for k in batch)
+    raise DatasetError(f"{path}: missing the entry {key!r} (keys: {keys[:10]})")

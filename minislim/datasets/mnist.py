@@ -27,18 +27,22 @@ minislim.
 """
 from __future__ import annotations
 
+import math
 import os
+import zlib
 from typing import Optional, Tuple, Union
 
 import numpy as np
 
-from minislim.datasets.files import DatasetError, check_directory, find_file, read_bytes
+from minislim.datasets.files import DatasetError, check_directory, find_file, open_file
 
 DEFAULT_DIR = "/usr/share/datasets/fashion-mnist"
 FASHION_CLASS_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                        "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
 SPLITS = {"train": "train", "test": "t10k"}
 UBYTE = 0x08
+NUM_CLASSES = 10
+MAX_GZIP_RATIO = 1100  # DEFLATE cannot shrink data more than about 1032 times
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -58,8 +62,8 @@ def load(data_dir: Optional[PathLike] = None, split: str = "train",
 
     Raises:
         DatasetError: a missing directory or file, a bad magic number, dimensions that do
-            not match the file's size, or image and label counts that differ. The message
-            names the file.
+            not match the file's size, image and label counts that differ, no images, or
+            a label out of 0-9. The message names the file.
         ValueError: a bad ``split`` or ``num_examples``.
     """
     if split not in SPLITS:
@@ -86,6 +90,12 @@ def load(data_dir: Optional[PathLike] = None, split: str = "train",
     if len(images) != len(labels):
         raise DatasetError(f"{images_path}: {len(images)} images but {labels_path} holds "
                            f"{len(labels)} labels")
+    if len(images) == 0 or images.shape[1] == 0 or images.shape[2] == 0:
+        raise DatasetError(f"{images_path}: the file holds no images (its header says {images.shape})")
+    bad = np.flatnonzero(labels >= NUM_CLASSES)
+    if bad.size:
+        raise DatasetError(f"{labels_path}: example {int(bad[0])} has label {int(labels[bad[0]])}, "
+                           f"expected 0-{NUM_CLASSES - 1}")
     if num_examples is not None:
         if num_examples > len(labels):
             raise DatasetError(f"{folder}: asked for {num_examples} {split} examples, "
@@ -120,26 +130,64 @@ def read_idx(path: PathLike, ndim: Optional[int] = None) -> np.ndarray:
             match the header.
     """
     path = os.fspath(path)
-    raw = read_bytes(path)
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
-        raise DatasetError(f"{path}: not an IDX file (bad magic number "
-                           f"{raw[:4].hex() or 'empty'})")
-    if raw[2] != UBYTE:
-        raise DatasetError(f"{path}: IDX value type 0x{raw[2]:02x} is not supported, "
-                           "expected 0x08 (unsigned byte)")
-    found = raw[3]
-    if ndim is not None and found != ndim:
-        raise DatasetError(f"{path}: expected an IDX file with {ndim} dimension(s) "
-                           f"(magic 0x0000080{ndim}), got {found}")
-    header = 4 + 4 * found
-    if len(raw) < header:
-        raise DatasetError(f"{path}: truncated header ({len(raw)} bytes)")
-    shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=found, offset=4))
-    expected = header + int(np.prod(shape, dtype=np.int64))
-    if len(raw) != expected:
-        raise DatasetError(f"{path}: the header says {shape} = {expected} bytes, the file "
-                           f"has {len(raw)} (truncated or corrupt)")
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape).copy()
+    try:
+        with open_file(path) as f:
+            head = f.read(4)
+            if len(head) < 4 or head[0] != 0 or head[1] != 0:
+                raise DatasetError(f"{path}: not an IDX file (bad magic number {head.hex() or 'empty'})")
+            if head[2] != UBYTE:
+                raise DatasetError(f"{path}: IDX value type 0x{head[2]:02x} is not supported, "
+                                   "expected 0x08 (unsigned byte)")
+            found = head[3]
+            if ndim is not None and found != ndim:
+                raise DatasetError(f"{path}: expected an IDX file with {ndim} dimension(s) "
+                                   f"(magic 0x0000080{ndim}), got {found}")
+            dims = f.read(4 * found)
+            if len(dims) < 4 * found:
+                raise DatasetError(f"{path}: truncated header ({4 + len(dims)} bytes)")
+            shape = tuple(int.from_bytes(dims[4 * i:4 * i + 4], "big") for i in range(found))
+            expected = math.prod(shape)  # a Python int: [2**22, 2**21, 2**21] does not wrap around
+            _check_idx_size(path, shape, expected)
+            values = _read_at_most(f, expected + 1)  # one byte more: a file longer than its header says
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DatasetError(f"{path}: cannot read the file: {exc}") from None
+    if len(values) != expected:
+        raise DatasetError(f"{path}: the header says {shape} = {4 + 4 * found + expected} bytes, the file "
+                           f"has {4 + 4 * found + len(values)} (truncated or corrupt)")
+    if max(shape, default=0) > 2**31:  # (0, 2**31, 2**31) holds no values but no array has that shape
+        raise DatasetError(f"{path}: the header's dimensions {shape} are too large for an array")
+    return np.frombuffer(values, dtype=np.uint8).reshape(shape).copy()
+
+
+def _read_at_most(f, size: int, chunk: int = 1 << 16) -> bytes:
+    """Up to ``size`` bytes of ``f``, in chunks: a gzip stream's ``read(size)`` would allocate
+    ``size`` bytes before finding out how many there are."""
+    parts, left = [], size
+    while left > 0:
+        part = f.read(min(chunk, left))
+        if not part:
+            break
+        parts.append(part)
+        left -= len(part)
+    return b"".join(parts)
+
+
+def _check_idx_size(path: str, shape: tuple, expected: int) -> None:
+    """Compare the header's size with the file's before reading: a header is not a promise.
+
+    A plain file must hold exactly ``expected`` values after its header; a gzipped one
+    cannot expand more than DEFLATE allows (about 1032 times), so a header claiming more
+    is refused before anything is allocated.
+    """
+    header = 4 + 4 * len(shape)
+    size = os.path.getsize(path)
+    if path.endswith(".gz"):
+        if expected > MAX_GZIP_RATIO * size:
+            raise DatasetError(f"{path}: the header says {shape} = {header + expected} bytes, more than "
+                               f"{size} gzipped bytes can hold (corrupt)")
+    elif size != header + expected:
+        raise DatasetError(f"{path}: the header says {shape} = {header + expected} bytes, the file "
+                           f"has {size} (truncated or corrupt)")
 
 
 def _find(folder: str, prefix: str, kind: str, ndim: int) -> str:

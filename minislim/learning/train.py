@@ -20,8 +20,14 @@ each batch of ``data``, epoch after epoch, until the global step reaches
 * stops on a NaN/inf loss or gradient with :class:`NonFiniteError` before the bad update,
   or, for an update that overflowed, at the first checkpoint that would hold non-finite
   variables (not written): the last good checkpoint stays the newest;
-* on Ctrl-C finishes the current step, saves a checkpoint and re-raises
-  ``KeyboardInterrupt`` (a second Ctrl-C stops at once);
+* on Ctrl-C (SIGINT) or SIGTERM finishes the current step, saves a checkpoint and raises
+  :class:`~minislim.learning.run_guard.Interrupted`, a ``KeyboardInterrupt`` whose
+  ``exit_code`` is 130 or 143 (a second signal stops a step at once, but never tears a
+  save in progress);
+* holds the logdir's lock while it runs: a second trainer on the same logdir gets
+  :class:`~minislim.learning.run_guard.LogdirBusy`; an OS error on the logdir (a full
+  disk, a read-only directory) is a :class:`~minislim.learning.run_guard.LogdirError`
+  naming the path, and the last good checkpoint stays;
 * with ``diagnostics_every_n_steps=N`` prints the per-layer table of
   :mod:`minislim.learning.diagnostics` every N steps.
 
@@ -48,7 +54,6 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 import time
 from datetime import timedelta
 
@@ -59,6 +64,8 @@ from minislim.checkpoint.saving import (all_checkpoints, checkpoint_path, read, 
 from minislim.framework.graph import get_rng_state, set_rng_state
 from minislim.framework.variables import get_variables
 from minislim.learning.diagnostics import Watch
+from minislim.learning.run_guard import (Interrupted, LogdirError, StopSignals, describe_os_error, lock_logdir,
+                                         prepare_logdir)
 from minislim.learning.train_op import NonFiniteError
 
 
@@ -130,6 +137,18 @@ def _format_seconds(seconds: float) -> str:
     return str(timedelta(seconds=int(round(seconds))))
 
 
+def prune_checkpoints(logdir: str, keep: int) -> list:
+    """Delete all but the newest ``keep`` checkpoints; a file already gone is no error. Return the deleted."""
+    deleted = []
+    for _, old in all_checkpoints(logdir)[:-keep]:
+        try:
+            os.remove(old)
+            deleted.append(old)
+        except FileNotFoundError:  # removed by someone else meanwhile
+            pass
+    return deleted
+
+
 def train(train_op, data, logdir: str, number_of_steps: int | None = None, log_every_n_steps: int = 10,
           save_interval_steps: int | None = None, save_interval_secs: float | None = 600,
           keep_checkpoint_max: int | None = 5, init_fn=None, diagnostics_every_n_steps: int | None = None,
@@ -158,12 +177,20 @@ def train(train_op, data, logdir: str, number_of_steps: int | None = None, log_e
     Raises:
         NonFiniteError: a NaN/inf loss or gradient, or non-finite variables when a
             checkpoint is due (the message names the last good checkpoint).
-            KeyboardInterrupt: after saving, on Ctrl-C.
+        Interrupted: after saving, on Ctrl-C or SIGTERM (a ``KeyboardInterrupt``).
+        LogdirError: the logdir cannot be used (``LogdirBusy``: another trainer holds it).
     """
     if number_of_steps is not None and (int(number_of_steps) != number_of_steps or number_of_steps < 0):
         raise ValueError(f"train: number_of_steps must be an int >= 0 or None, got {number_of_steps!r}")
-    logdir = os.fspath(logdir)
-    os.makedirs(logdir, exist_ok=True)
+    logdir = prepare_logdir(logdir)
+    with lock_logdir(logdir):
+        return _train_locked(train_op, data, logdir, number_of_steps, log_every_n_steps, save_interval_steps,
+                             save_interval_secs, keep_checkpoint_max, init_fn, diagnostics_every_n_steps, log_fn)
+
+
+def _train_locked(train_op, data, logdir, number_of_steps, log_every_n_steps, save_interval_steps,
+                  save_interval_secs, keep_checkpoint_max, init_fn, diagnostics_every_n_steps, log_fn):
+    """``train`` once the logdir is locked."""
     leftovers = remove_temporaries(logdir)
     if leftovers:
         log_fn(f"Removed {len(leftovers)} unfinished temporary checkpoint file(s) left by an interrupted save")
@@ -214,28 +241,21 @@ def train(train_op, data, logdir: str, number_of_steps: int | None = None, log_e
                 raise NonFiniteError(f"step {step}: the update left non-finite values in {variable.name!r} "
                                      "(the loss and gradients were finite)")
         path = checkpoint_path(logdir, step)
-        save(path, get_variables(), optimizer=train_op.optimizer, global_step=step,
-             extra={"rng": state["rng"], "data": state["data"], "loss": state["loss"]})
+        with stop.saving():  # a signal now waits: the save is never torn
+            try:
+                save(path, get_variables(), optimizer=train_op.optimizer, global_step=step,
+                     extra={"rng": state["rng"], "data": state["data"], "loss": state["loss"]})
+            except OSError as error:
+                raise LogdirError(f"cannot save checkpoint {path}: {describe_os_error(error, path)}; the newest "
+                                  f"checkpoint is {saved['path'] or 'none'}") from None
         saved.update(step=step, time=time.time(), path=path)
         if keep_checkpoint_max:
-            for _, old in all_checkpoints(logdir)[:-int(keep_checkpoint_max)]:
-                os.remove(old)
+            prune_checkpoints(logdir, int(keep_checkpoint_max))
         return path
 
-    interrupted = []
-
-    def on_sigint(signum, frame):
-        if interrupted:
-            raise KeyboardInterrupt
-        interrupted.append(True)
-        log_fn("Interrupted: finishing this step, then saving a checkpoint (Ctrl-C again stops at once)")
-
-    previous_handler = None
-    if threading.current_thread() is threading.main_thread() and \
-            signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-        previous_handler = signal.signal(signal.SIGINT, on_sigint)
-
+    stop = StopSignals(log_fn)
     window_start, window_steps, window_examples = time.perf_counter(), 0, 0
+    stop.install()
     try:
         while number_of_steps is None or step < number_of_steps:
             if batch is None:
@@ -266,8 +286,7 @@ def train(train_op, data, logdir: str, number_of_steps: int | None = None, log_e
                     line += f"  time left {_format_seconds((number_of_steps - step) / rate)}"
                 log_fn(line)
                 window_start, window_steps, window_examples = time.perf_counter(), 0, 0
-            if interrupted:
-                raise KeyboardInterrupt
+            stop.check()
             due_steps = save_interval_steps and step % save_interval_steps == 0
             due_time = save_interval_secs is not None and time.time() - saved["time"] >= save_interval_secs
             if due_steps or due_time:
@@ -279,17 +298,19 @@ def train(train_op, data, logdir: str, number_of_steps: int | None = None, log_e
         raise NonFiniteError(f"{error}. Training stopped; nothing was saved after the last good step, the newest "
                              f"checkpoint is {good}. Try a lower learning rate, gradient clipping "
                              "(create_train_op(..., clip_global_norm=...)), or look for NaN in the inputs.") from None
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as error:
+        how = "Interrupted" if getattr(error, "signum", signal.SIGINT) == signal.SIGINT else "Terminated (SIGTERM)"
         if train_op.applying:
-            log_fn(f"Interrupted during an update: the variables are half updated, so nothing was saved; "
+            log_fn(f"{how} during an update: the variables are half updated, so nothing was saved; "
                    f"the newest checkpoint is {saved['path']}")
         elif saved["step"] != step and step > 0:
-            log_fn(f"Interrupted at step {step}: saved {save_now()}")
+            log_fn(f"{how} at step {step}: saved {save_now()}")
         else:
-            log_fn(f"Interrupted at step {step}: the newest checkpoint is {saved['path']}")
-        raise
+            log_fn(f"{how} at step {step}: the newest checkpoint is {saved['path']}")
+        if isinstance(error, Interrupted):
+            raise
+        raise Interrupted(signal.SIGINT) from None
     finally:
-        if previous_handler is not None:
-            signal.signal(signal.SIGINT, previous_handler)
+        stop.restore()
     log_fn(f"Finished at step {step}; saved {saved['path']}")
     return loss if loss is None else float(loss)

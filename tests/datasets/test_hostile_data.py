@@ -1,0 +1,108 @@
+"""Data files built to hurt (issue 12): a "billion laughs" pickle, IDX headers whose
+dimensions overflow or outgrow the file, a gzip that would expand past DEFLATE's limit,
+an array pickle that asks for a huge allocation. Each is a DatasetError naming the file,
+in a time and memory proportional to the file."""
+import gzip
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dataset_files import python_batch_pickle, random_cifar
+from minislim.datasets import DatasetError, cifar10, mnist, safe_pickle
+
+ROOT = str(Path(__file__).resolve().parents[2])
+
+
+def billion_laughs(depth=40):
+    """3 KB whose labels list, walked as a tree, has 2**depth leaves."""
+    labels = [0]
+    for _ in range(depth):
+        labels = [labels, labels]
+    return pickle.dumps({b"data": np.zeros((1, 3072), np.uint8), b"labels": labels}, protocol=2)
+
+
+def test_a_billion_laughs_pickle_is_refused_at_once(tmp_path):
+    path = tmp_path / "data_batch_1"
+    path.write_bytes(billion_laughs())
+    assert os.path.getsize(path) < 4000
+    # in a child with a time limit: a loader that walks the tree would run for hours
+    child = subprocess.run([sys.executable, "-c", textwrap.dedent(f"""
+        from minislim.datasets import DatasetError, cifar10
+        try:
+            cifar10.load({str(tmp_path)!r})
+        except DatasetError as error:
+            print(error)
+        """)], capture_output=True, text=True, timeout=60, env={**os.environ, "PYTHONPATH": ROOT})
+    assert child.stdout.strip() == (f"{path}: refusing a pickle that refers to the same list twice (memo index 68): "
+                                    "a shared container can make a small file expand without bound"), child.stderr
+
+
+@pytest.mark.parametrize("make", [
+    lambda: (lambda t: [t, t])((1, 2)),            # a tuple shared
+    lambda: (lambda d: [d, d])({b"a": 1}),         # a dict shared
+    lambda: (lambda s: [s, s])({1, 2}),            # a set shared (protocol 4 has set opcodes)
+])
+def test_any_shared_container_is_refused(make):
+    for protocol in (2, 4, 5):
+        with pytest.raises(pickle.UnpicklingError, match="refers to the same"):
+            safe_pickle.loads(pickle.dumps(make(), protocol=protocol))
+
+
+def test_shared_strings_and_recursion_free_data_still_load():
+    name = b"shared"
+    value = {b"names": [name, name, name], b"nested": [[1, [2, (3, 4)]], {b"k": {1, 2}}]}
+    for protocol in (2, 4, 5):
+        assert safe_pickle.loads(pickle.dumps(value, protocol=protocol)) == value
+
+
+def test_an_array_pickle_cannot_ask_for_a_big_allocation():
+    blob = pickle.dumps(np.zeros(3, np.uint8), protocol=2)
+    bad = blob.replace(b"K\x00\x85", b"J\x00\xe8\xd4\xa5\x85", 1)  # _reconstruct's (0,) -> (2782193664,)
+    assert bad != blob
+    with pytest.raises(pickle.UnpicklingError, match="refusing _reconstruct of anything but an empty ndarray"):
+        safe_pickle.loads(bad)
+
+
+def test_labels_are_counted_before_they_are_converted(tmp_path, rng):
+    images, labels = random_cifar(rng, 4)
+    path = tmp_path / "data_batch_1"
+    batch = pickle.loads(python_batch_pickle(images, labels))
+    batch[b"labels"] = [0] * 5
+    path.write_bytes(pickle.dumps(batch, protocol=2))
+    with pytest.raises(DatasetError, match="data_batch_1: 4 images but 5 labels"):
+        cifar10.read_python_batch(path)
+    batch[b"labels"] = [0, 1, b"2", 3]
+    path.write_bytes(pickle.dumps(batch, protocol=2))
+    with pytest.raises(DatasetError, match="data_batch_1: 'labels' must be a flat list of ints"):
+        cifar10.read_python_batch(path)
+
+
+def idx_header(*dims):
+    return bytes([0, 0, 8, len(dims)]) + b"".join(int(d).to_bytes(4, "big") for d in dims)
+
+
+@pytest.mark.parametrize("dims, payload", [((2**22, 2**21, 2**21), 0),  # 2**64 values: 0 in int64 arithmetic
+                                           ((2**32 - 1, 2**32 - 1, 2**32 - 1), 100), ((3, 28, 28), 100)])
+def test_idx_dimensions_that_overflow_or_outgrow_the_file_are_refused(dims, payload, tmp_path):
+    path = tmp_path / "train-images-idx3-ubyte"
+    path.write_bytes(idx_header(*dims) + bytes(payload))
+    with pytest.raises(DatasetError, match=f"{path}: the header says .* the file has {16 + payload}"):
+        mnist.read_idx(path, ndim=3)
+
+
+def test_a_gzipped_idx_claiming_more_than_deflate_can_give_is_refused(tmp_path):
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    with gzip.open(path, "wb") as f:
+        f.write(idx_header(2**20, 2**10, 2**10) + bytes(1000))
+    with pytest.raises(DatasetError, match="more than .* gzipped bytes can hold"):
+        mnist.read_idx(path, ndim=3)
+    with gzip.open(path, "wb") as f:  # a plausible claim, cut short
+        f.write(idx_header(100, 28, 28) + np.random.default_rng(0).bytes(1000))
+    with pytest.raises(DatasetError, match="truncated or corrupt"):
+        mnist.read_idx(path, ndim=3)
