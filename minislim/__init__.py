@@ -99,3 +99,8 @@ __all__ += ["checkpoint", "evaluation", "learning", "assign_from_checkpoint_fn"]
 from minislim import data, datasets, exercises, nets  # noqa: E402
 
 __all__ += ["data", "datasets", "exercises", "nets"]
+
+# --- student tools (issue 15): anomaly detection, graph pictures ---
+from minislim.autograd.anomaly import AnomalyError, detect_anomaly  # noqa: E402
+
+__all__ += ["detect_anomaly", "AnomalyError"]

@@ -32,6 +32,7 @@ import time
 import numpy as np
 
 from minislim import checkpoint, data, datasets, evaluation, learning, losses, metrics, model_analyzer
+from minislim.autograd.anomaly import AnomalyError, detect_anomaly
 from minislim.autograd.tensor import Tensor
 from minislim.datasets.files import check_directory
 from minislim.framework.graph import Graph, set_random_seed
@@ -231,6 +232,20 @@ def cmd_train(args) -> int:
     return 0
 
 
+def cmd_train_checked(args) -> int:
+    """``train --detect-anomaly``: train inside ``detect_anomaly()``; the first NaN/inf stops
+    the run with the op, its layer scope and the line that made it (exit code 1)."""
+    if not args.detect_anomaly:
+        return cmd_train(args)
+    print("detect_anomaly: checking every op's output and gradients for NaN/inf (slower)")
+    try:
+        with detect_anomaly():
+            return cmd_train(args)
+    except AnomalyError as error:
+        print(f"minislim train: error: {error}", file=sys.stderr)
+        return 1
+
+
 # --- eval ---------------------------------------------------------------------------------
 
 def cmd_eval(args) -> int:
@@ -315,7 +330,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--log-every", type=int, default=20, help="print progress every N steps")
     train.add_argument("--diagnostics", type=int, help="print the per-layer diagnostics table every N steps")
     train.add_argument("--logdir", required=True)
-    train.set_defaults(run=cmd_train)
+    train.add_argument("--detect-anomaly", action="store_true",
+                       help="stop at the first op that makes a NaN or inf, and name it (slower)")
+    train.set_defaults(run=cmd_train_checked)
 
     evaluate = commands.add_parser("eval", help="evaluate the newest checkpoint in --logdir")
     evaluate.add_argument("--logdir", required=True)

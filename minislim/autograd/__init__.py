@@ -4,6 +4,7 @@
 side), the engine (``backward``: reverse topological order, broadcasting undone
 centrally), ``no_grad``, the dtype rules and ``gradcheck``.
 """
+from minislim.autograd.anomaly import AnomalyError, detect_anomaly
 from minislim.autograd.engine import backward, topological_order
 from minislim.autograd.function import Function
 from minislim.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
@@ -12,3 +13,4 @@ from minislim.autograd.tensor import Tensor, tensor
 
 __all__ = ["Tensor", "tensor", "Function", "backward", "topological_order", "no_grad",
            "enable_grad", "is_grad_enabled", "gradcheck", "GradcheckError", "GradcheckReport"]
+__all__ += ["detect_anomaly", "AnomalyError"]

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from minislim.autograd.anomaly import after_backward
+from minislim.autograd.recording import Recording
 from minislim.kernels.reduce import sum_to
 
 
@@ -91,6 +93,8 @@ def backward(root, grad=None, retain_graph: bool = False) -> None:
         input_grads = function.backward(grad_output)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
+        if Recording.anomaly:  # detect_anomaly(): the first non-finite gradient raises
+            after_backward(function, grad_output, input_grads)
         for tensor, needed, g in zip(function.inputs, function.needs_input_grad, input_grads):
             if not needed or g is None:
                 continue

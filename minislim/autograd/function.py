@@ -33,7 +33,9 @@ import numbers
 import numpy as np
 
 from minislim.autograd.dtypes import DEFAULT_FLOAT
+from minislim.autograd import anomaly
 from minislim.autograd.grad_mode import _GradMode
+from minislim.autograd.recording import Recording
 from minislim.autograd.tensor import Tensor
 
 
@@ -47,6 +49,8 @@ class Function:
     saved_arrays: tuple = ()
     #: set by the engine once the saved arrays were released after a backward pass
     released: bool = False
+    #: the variable scope open when the call was recorded (see autograd/recording.py)
+    scope: str = ""
 
     def forward(self, *arrays: np.ndarray) -> np.ndarray:
         raise NotImplementedError(f"{type(self).__name__}.forward is not written")
@@ -73,9 +77,12 @@ class Function:
             # float64; as in PyTorch, float64 comes only from float64 inputs, else float32.
             output = output.astype(DEFAULT_FLOAT)
         needs_input_grad = tuple([t.requires_grad for t in tensors])
+        if Recording.anomaly:  # detect_anomaly(): check the output, remember the line
+            anomaly.after_forward(self, tensors, output)
         if _GradMode.enabled and True in needs_input_grad:
             self.inputs = tensors
             self.needs_input_grad = needs_input_grad
+            self.scope = Recording.scope
             return Tensor._from_op(output, self)
         self.saved_arrays = ()  # nothing will ever read them
         return Tensor._from_op(output, None)
