@@ -104,3 +104,6 @@ __all__ += ["data", "datasets", "exercises", "nets"]
 from minislim.autograd.anomaly import AnomalyError, detect_anomaly  # noqa: E402
 
 __all__ += ["detect_anomaly", "AnomalyError"]
+from minislim import viz  # noqa: E402
+
+__all__ += ["viz"]
