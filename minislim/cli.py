@@ -300,10 +300,12 @@ def cmd_summary(args) -> int:
     channels = args.channels or (1 if args.net == "lenet" else 3)
     with Graph().as_default():
         try:
-            network_fn(Tensor(np.zeros((1, size, size, channels), dtype=np.float32)))
+            logits = network_fn(Tensor(np.zeros((args.batch_size, size, size, channels), dtype=np.float32)))[0]
         except ValueError as error:
             raise UsageError(f"{args.net} cannot take {size}x{size}x{channels} images: {error}") from None
         model_analyzer.analyze_vars(get_model_variables(), print_info=True)
+        print(f"\nPer layer, for a training step on a batch of {args.batch_size} (forward to the logits):")
+        model_analyzer.analyze_ops(logits, print_info=True)
     return 0
 
 
@@ -349,6 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--num-classes", type=int, default=10)
     summary.add_argument("--image-size", type=int, help="default: the net's default image size")
     summary.add_argument("--channels", type=int, help="image channels (default: 1 for lenet, as MNIST; else 3)")
+    summary.add_argument("--batch-size", type=int, default=1, help="batch size of the per-layer costs (default: 1)")
     summary.set_defaults(run=cmd_summary)
     return parser
 

@@ -98,16 +98,29 @@ def build(root) -> Picture:
     return picture
 
 
-def _layer_of(scope: str, scopes_with_ops: set) -> str:
-    """The outermost scope above ``scope`` that is still a run of layers with ops of their own.
+def layer_scopes(functions) -> dict:
+    """``{function: layer scope or None}``: the layer each recorded op belongs to.
 
-    ``conv1/conv1_1/BatchNorm`` belongs to ``conv1/conv1_1`` because that scope holds ops
-    itself (the convolution); ``conv1/conv1_1`` does not merge into ``conv1``, which holds
-    none (it only groups ``repeat``'s layers).
+    An op's layer is its scope, except that a scope inside a layer that owns variables of
+    its own folds into it: ``conv1/conv1_1/BatchNorm`` belongs to ``conv1/conv1_1`` (which
+    owns ``conv1/conv1_1/weights``), while ``conv1/conv1_1`` stays apart from ``conv1``,
+    which owns none (it only groups ``repeat``'s layers).
     """
-    while "/" in scope and scope.rsplit("/", 1)[0] in scopes_with_ops:
-        scope = scope.rsplit("/", 1)[0]
-    return scope
+    owners = set()
+    for function in functions:
+        for tensor in function.inputs:
+            name = getattr(tensor, "name", None)
+            if tensor.creator is None and name and "/" in name:
+                owners.add(name.rsplit("/", 1)[0])
+
+    def layer(scope):
+        parts = scope.split("/")
+        for end in range(1, len(parts)):  # the outermost enclosing scope that owns variables
+            if "/".join(parts[:end]) in owners:
+                return "/".join(parts[:end])
+        return scope
+
+    return {f: (layer(f.scope) if f.scope else None) for f in functions}
 
 
 def collapse_scopes(root) -> Picture:
@@ -121,8 +134,7 @@ def collapse_scopes(root) -> Picture:
     if root.creator is None:
         return build(root)
     functions = list(reversed(topological_order(root.creator)))
-    scopes_with_ops = {f.scope for f in functions if f.scope}
-    group_of = {f: (_layer_of(f.scope, scopes_with_ops) if f.scope else None) for f in functions}
+    group_of = layer_scopes(functions)
     node_ids, members = {}, {}
 
     def group_id(function) -> str:
@@ -179,7 +191,7 @@ def collapse_scopes(root) -> Picture:
                 owners.add(layer_of_variable[id(tensor)])
             elif tensor.requires_grad:
                 owners.add("not a layer's own computation")
-        if len(owners) == 1 and next(iter(owners)) in scopes_with_ops | set(layers):
+        if len(owners) == 1 and next(iter(owners)) in layers:
             regularizers[function] = group_of[function] = next(iter(owners))
     ids_of_function = {}
     for function in functions:
