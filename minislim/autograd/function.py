@@ -29,6 +29,7 @@ tensors, once: ``Square()(x)``. The call records the instance as the output's
 from __future__ import annotations
 
 import numbers
+import weakref
 
 import numpy as np
 
@@ -51,6 +52,12 @@ class Function:
     released: bool = False
     #: the variable scope open when the call was recorded (see autograd/recording.py)
     scope: str = ""
+    #: backward is written with differentiable ops on Tensors (``self.inputs``,
+    #: ``self.output``), so it can be recorded for higher-order gradients; see
+    #: autograd/higher_order.py. False: backward works on ndarrays (first order only).
+    differentiable_backward: bool = False
+    #: backward multiplies the gradient by a fixed mask, so it is its own transpose (ReLU)
+    self_adjoint_backward: bool = False
 
     def forward(self, *arrays: np.ndarray) -> np.ndarray:
         raise NotImplementedError(f"{type(self).__name__}.forward is not written")
@@ -83,9 +90,21 @@ class Function:
             self.inputs = tensors
             self.needs_input_grad = needs_input_grad
             self.scope = Recording.scope
-            return Tensor._from_op(output, self)
+            out = Tensor._from_op(output, self)
+            if self.differentiable_backward:  # a Tensor backward may use the output tensor
+                self._output_ref = weakref.ref(out)
+            return out
         self.saved_arrays = ()  # nothing will ever read them
         return Tensor._from_op(output, None)
+
+    @property
+    def output(self) -> Tensor:
+        """The output tensor of this call (for a backward written with differentiable ops)."""
+        out = self._output_ref() if getattr(self, "_output_ref", None) is not None else None
+        if out is None:
+            raise RuntimeError(f"{type(self).__name__}: its output tensor no longer exists (or the op "
+                               "does not set differentiable_backward)")
+        return out
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
