@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from minislim.autograd.function import Function
+from minislim.kernels.reduce import channel_sums
 from minislim.ops.registry import distinct, random_shape, register
 from minislim.ops.shape_ops import broadcast_to
 
@@ -98,6 +99,19 @@ class Var(Function):
         return (grad * centered * (2 / self.divisor),)
 
 
+class ChannelSum(Function):
+    """Sum over every axis but the last: ``[..., C] -> [C]`` (a bias's gradient), in one pass."""
+
+    differentiable_backward = True
+
+    def forward(self, x):
+        self.input_shape = x.shape
+        return channel_sums(np.ascontiguousarray(x).reshape(-1, x.shape[-1]))  # [M, C] -> [C]
+
+    def backward(self, grad_output):
+        return (broadcast_to(grad_output, self.input_shape),)
+
+
 class _ArgReduce(Function):
     """Max or min over axes; the gradient goes to the first winning element.
 
@@ -162,6 +176,11 @@ def var(x, axis=None, keepdims: bool = False, ddof: int = 0):
     return Var(axis, keepdims, ddof)(x)
 
 
+def channel_sum(x):
+    """Sum over every axis but the last (``[..., C] -> [C]``)."""
+    return ChannelSum()(x)
+
+
 def max(x, axis=None, keepdims: bool = False):  # noqa: A001
     """Maximum over ``axis``; ties send the gradient to the first maximum."""
     return Max(axis, keepdims)(x)
@@ -196,3 +215,4 @@ register("max", max, lambda rng: _reduction_inputs(rng, "distinct"), "no ties (d
          make_kwargs=_axis_and_keepdims)
 register("min", min, lambda rng: _reduction_inputs(rng, "distinct"), "no ties (distinct values)",
          make_kwargs=_axis_and_keepdims)
+register("channel_sum", channel_sum, lambda rng: [rng.standard_normal(random_shape(rng, 1))])
