@@ -25,7 +25,6 @@ are kept for the backward pass:
 """
 from __future__ import annotations
 
-import numpy as np
 
 from minislim.autograd.function import Function
 from minislim.kernels import conv as kernels
