@@ -109,3 +109,15 @@ def test_step_time_prints_minislim_and_the_floor(capsys):
         line = next(line for line in out.splitlines() if line.startswith(name))
         assert float(re.findall(r"\d+\.\d", line)[0]) > 0
     assert "23 matrix products" in out and "11 im2col copies" in out
+
+
+def test_overhead_bench_prints_the_cost_of_the_higher_order_design(capsys):
+    import overhead
+
+    overhead.main(["--ops", "20", "--repeats", "1"])
+    out = capsys.readouterr().out
+    assert "backward on ndarrays (first order only)" in out
+    assert "one formula on Tensors, run unrecorded (what minislim does)" in out
+    assert "the same, recorded (create_graph=True)" in out
+    tensor_ops, all_ops = (int(n) for n in re.search(r"has (\d+) such ops \(of (\d+);", out).groups())
+    assert 0 < tensor_ops < all_ops

@@ -32,7 +32,7 @@ piecewise constant: its derivative is zero wherever it is defined).
 from __future__ import annotations
 
 from minislim.autograd.function import Function
-from minislim.autograd.grad_mode import _grad_mode
+from minislim.autograd.grad_mode import _GradMode
 from minislim.autograd.recording import Recording
 from minislim.autograd.tensor import Tensor
 
@@ -47,23 +47,19 @@ def call_backward(function, grad_output, create_graph: bool) -> tuple:
     ``grad_output`` is an ndarray, or a Tensor when ``create_graph``; so are the results.
     """
     if function.differentiable_backward:
-        if not isinstance(grad_output, Tensor):
-            grad_output = Tensor._from_op(grad_output, None)
-        # The ops of the formula are checked as one: detect_anomaly() reports a bad gradient
-        # as this op's backward (the engine checks the results), not as a Multiply inside it.
-        # Recorded, they carry this op's scope.
-        anomaly, scope = Recording.anomaly, Recording.scope
-        Recording.anomaly, Recording.scope = False, function.scope
+        if create_graph or Recording.anomaly:
+            return _call_recorded(function, grad_output, create_graph)
+        # The first-order path, run for most ops of every training step: the switch is set
+        # directly (a context manager costs more than the rest), nothing is recorded.
+        recording = _GradMode.enabled
+        _GradMode.enabled = False
         try:
-            with _grad_mode(create_graph):
-                grads = function.backward(grad_output)
+            grads = function.backward(Tensor._from_op(grad_output, None))
         finally:
-            Recording.anomaly, Recording.scope = anomaly, scope
-        if not isinstance(grads, tuple):
+            _GradMode.enabled = recording
+        if type(grads) is not tuple:
             grads = (grads,)
-        if create_graph:
-            return grads
-        return tuple(None if g is None else g.data for g in grads)
+        return tuple([None if g is None else g.data for g in grads])
     if create_graph:
         if function.self_adjoint_backward:
             return (SelfAdjointBackward(function)(grad_output),)
@@ -75,6 +71,26 @@ def call_backward(function, grad_output, create_graph: bool) -> tuple:
             "ops. Build the function from those, or use create_graph=False.")
     grads = function.backward(grad_output)
     return grads if isinstance(grads, tuple) else (grads,)
+
+
+def _call_recorded(function, grad_output, create_graph: bool) -> tuple:
+    """The backward formula with the graph recorded (create_graph) or in anomaly mode."""
+    if not isinstance(grad_output, Tensor):
+        grad_output = Tensor._from_op(grad_output, None)
+    # The ops of the formula are checked as one: detect_anomaly() reports a bad gradient
+    # as this op's backward (the engine checks the results), not as a Multiply inside it.
+    # Recorded, they carry this op's scope.
+    anomaly, scope, recording = Recording.anomaly, Recording.scope, _GradMode.enabled
+    Recording.anomaly, Recording.scope, _GradMode.enabled = False, function.scope, create_graph
+    try:
+        grads = function.backward(grad_output)
+    finally:
+        Recording.anomaly, Recording.scope, _GradMode.enabled = anomaly, scope, recording
+    if not isinstance(grads, tuple):
+        grads = (grads,)
+    if create_graph:
+        return grads
+    return tuple([None if g is None else g.data for g in grads])
 
 
 class SelfAdjointBackward(Function):
