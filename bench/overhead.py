@@ -14,7 +14,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import header, median_time, torch_or_none  # noqa: E402
+from _common import header, median_time, median_times, torch_or_none  # noqa: E402
 
 import minislim as slim  # noqa: E402
 
@@ -146,13 +146,15 @@ def main(argv=None) -> None:
         print("\nPyTorch is not installed: `pip install torch==2.13.0` adds the comparison.")
     print(f"\nmedian of {args.repeats} runs; minislim's overhead per op = its time minus NumPy's, "
           f"{(rows[0][1] - rows[1][1]) / args.ops * 1e6:.2f} us")
-    higher_order_table(args, rows[0][1])
+    higher_order_table(args)
 
 
-def higher_order_table(args, library_seconds: float) -> None:
-    """What the higher-order design costs a first-order step (docs/higher_order.md)."""
-    array_seconds = median_time(array_backward_chain(args.ops), args.repeats)
-    graph_seconds = median_time(create_graph_chain(args.ops), args.repeats)
+def higher_order_table(args) -> None:
+    """What the higher-order design costs a first-order step (docs/higher_order.md); the
+    three chains run in turn (median_times), so a drifting load hits them alike."""
+    times = median_times({"array": array_backward_chain(args.ops), "library": minislim_chain(args.ops),
+                          "graph": create_graph_chain(args.ops)}, args.repeats)
+    array_seconds, library_seconds, graph_seconds = (times[k] / 1e3 for k in ("array", "library", "graph"))
     print("\nhigher-order gradients: one backward formula per op, written with differentiable ops")
     print(f"{'what':<58}{'median ms':>10}{'us per op':>11}")
     for name, seconds in [("backward on ndarrays (first order only)", array_seconds),
