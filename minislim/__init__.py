@@ -99,3 +99,13 @@ __all__ += ["checkpoint", "evaluation", "learning", "assign_from_checkpoint_fn"]
 from minislim import data, datasets, exercises, nets  # noqa: E402
 
 __all__ += ["data", "datasets", "exercises", "nets"]
+
+# --- student tools (issue 15): anomaly detection, graph pictures, higher-order gradients ---
+from minislim.autograd.anomaly import AnomalyError, detect_anomaly  # noqa: E402
+from minislim.autograd.engine import grad  # noqa: E402
+from minislim.autograd.higher_order import NotTwiceDifferentiableError  # noqa: E402
+
+__all__ += ["detect_anomaly", "AnomalyError", "grad", "NotTwiceDifferentiableError"]
+from minislim import viz  # noqa: E402
+
+__all__ += ["viz"]

@@ -36,6 +36,7 @@ import time
 import numpy as np
 
 from minislim import checkpoint, data, datasets, evaluation, learning, losses, metrics, model_analyzer, recipe
+from minislim.autograd.anomaly import AnomalyError, detect_anomaly
 from minislim.autograd.tensor import Tensor
 from minislim.datasets.files import check_directory
 from minislim.framework.graph import Graph, set_random_seed
@@ -284,6 +285,20 @@ def cmd_train(args) -> int:
     return 0
 
 
+def cmd_train_checked(args) -> int:
+    """``train --detect-anomaly``: train inside ``detect_anomaly()``; the first NaN/inf stops
+    the run with the op, its layer scope and the line that made it (exit code 1)."""
+    if not args.detect_anomaly:
+        return cmd_train_locked(args)
+    print("detect_anomaly: checking every op's output and gradients for NaN/inf (slower)")
+    try:
+        with detect_anomaly():
+            return cmd_train_locked(args)
+    except AnomalyError as error:
+        print(f"minislim train: error: {error}", file=sys.stderr)
+        return 1
+
+
 # --- eval ---------------------------------------------------------------------------------
 
 def cmd_eval(args) -> int:
@@ -372,10 +387,12 @@ def cmd_summary(args) -> int:
     channels = args.channels or (1 if args.net == "lenet" else 3)
     with Graph().as_default():
         try:
-            network_fn(Tensor(np.zeros((1, size, size, channels), dtype=np.float32)))
+            logits = network_fn(Tensor(np.zeros((args.batch_size, size, size, channels), dtype=np.float32)))[0]
         except ValueError as error:
             raise UsageError(f"{args.net} cannot take {size}x{size}x{channels} images: {error}") from None
         model_analyzer.analyze_vars(get_model_variables(), print_info=True)
+        print(f"\nPer layer, for a training step on a batch of {args.batch_size} (forward to the logits):")
+        model_analyzer.analyze_ops(logits, print_info=True)
     return 0
 
 
@@ -403,7 +420,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--log-every", type=int, default=20, help="print progress every N steps")
     train.add_argument("--diagnostics", type=int, help="print the per-layer diagnostics table every N steps")
     train.add_argument("--logdir", required=True)
-    train.set_defaults(run=cmd_train_locked)
+    train.add_argument("--detect-anomaly", action="store_true",
+                       help="stop at the first op that makes a NaN or inf, and name it (slower)")
+    train.set_defaults(run=cmd_train_checked)
 
     evaluate = commands.add_parser("eval", help="evaluate the newest checkpoint in --logdir")
     evaluate.add_argument("--logdir", required=True)
@@ -422,6 +441,7 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--num-classes", type=int, default=10)
     summary.add_argument("--image-size", type=int, help="default: the net's default image size")
     summary.add_argument("--channels", type=int, help="image channels (default: 1 for lenet, as MNIST; else 3)")
+    summary.add_argument("--batch-size", type=int, default=1, help="batch size of the per-layer costs (default: 1)")
     summary.set_defaults(run=cmd_summary)
     return parser
 

@@ -5,6 +5,6 @@
 >>> slim.testing.gradcheck(lambda x: (x * x).sum(), [np.array([1.0, -2.0])]).ok
 True
 """
-from minislim.autograd.gradcheck import GradcheckError, GradcheckReport, gradcheck
+from minislim.autograd.gradcheck import GradcheckError, GradcheckReport, gradcheck, gradgradcheck
 
-__all__ = ["gradcheck", "GradcheckError", "GradcheckReport"]
+__all__ = ["gradcheck", "GradcheckError", "GradcheckReport", "gradgradcheck"]

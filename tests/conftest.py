@@ -4,12 +4,14 @@ import pytest
 
 import minislim.framework
 from minislim.autograd.grad_mode import reset_grad_mode
+from minislim.autograd.recording import reset_recording
 from minislim.kernels.im2col import WORKSPACE
 
 
 def reset_global_state() -> None:
     """Reset everything minislim keeps globally (one place, so no test sees leftovers)."""
     reset_grad_mode()
+    reset_recording()  # the recorded scope and detect_anomaly()'s switch
     minislim.framework.reset_global_state()  # graphs, arg_scope stack, slim.nn's generator
     WORKSPACE.clear()  # the convolutions' reusable buffers
 

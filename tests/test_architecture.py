@@ -15,10 +15,11 @@ LAYERS = {
     "ops": 3, "nn": 3, "testing": 3,
     "framework": 4,
     "layers": 5, "model_analyzer": 5,
+    "viz": 5,
     "losses": 6, "metrics": 6,
     "optimizers": 7,
     "learning": 8, "checkpoint": 8, "evaluation": 8,
-    "nets": 9, "datasets": 9, "data": 9, "exercises": 9,
+    "nets": 9, "datasets": 9, "data": 9, "exercises": 9, "recipe": 9,
     "cli": 10, "__main__": 10,
 }
 

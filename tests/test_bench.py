@@ -150,3 +150,17 @@ def test_whole_run_report_reads_times_to_each_target(capsys):
     minislim_row = next(line for line in out.splitlines() if line.startswith("minislim"))
     assert "2.0,    20s" in minislim_row and "3.0,    30s" in minislim_row and "10.0" in minislim_row
     assert "not reached" in next(line for line in out.splitlines() if line.startswith("PyTorch, textbook"))
+
+
+
+
+def test_overhead_bench_prints_the_cost_of_the_higher_order_design(capsys):
+    import overhead
+
+    overhead.main(["--ops", "20", "--repeats", "1"])
+    out = capsys.readouterr().out
+    assert "backward on ndarrays (first order only)" in out
+    assert "one formula on Tensors, run unrecorded (what minislim does)" in out
+    assert "the same, recorded (create_graph=True)" in out
+    tensor_ops, all_ops = (int(n) for n in re.search(r"has (\d+) such ops \(of (\d+);", out).groups())
+    assert 0 < tensor_ops < all_ops

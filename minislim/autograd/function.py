@@ -29,11 +29,14 @@ tensors, once: ``Square()(x)``. The call records the instance as the output's
 from __future__ import annotations
 
 import numbers
+import weakref
 
 import numpy as np
 
 from minislim.autograd.dtypes import DEFAULT_FLOAT
+from minislim.autograd import anomaly
 from minislim.autograd.grad_mode import _GradMode
+from minislim.autograd.recording import Recording
 from minislim.autograd.tensor import Tensor
 
 
@@ -47,6 +50,14 @@ class Function:
     saved_arrays: tuple = ()
     #: set by the engine once the saved arrays were released after a backward pass
     released: bool = False
+    #: the variable scope open when the call was recorded (see autograd/recording.py)
+    scope: str = ""
+    #: backward is written with differentiable ops on Tensors (``self.inputs``,
+    #: ``self.output``), so it can be recorded for higher-order gradients; see
+    #: autograd/higher_order.py. False: backward works on ndarrays (first order only).
+    differentiable_backward: bool = False
+    #: backward multiplies the gradient by a fixed mask, so it is its own transpose (ReLU)
+    self_adjoint_backward: bool = False
 
     def forward(self, *arrays: np.ndarray) -> np.ndarray:
         raise NotImplementedError(f"{type(self).__name__}.forward is not written")
@@ -73,12 +84,27 @@ class Function:
             # float64; as in PyTorch, float64 comes only from float64 inputs, else float32.
             output = output.astype(DEFAULT_FLOAT)
         needs_input_grad = tuple([t.requires_grad for t in tensors])
+        if Recording.anomaly:  # detect_anomaly(): check the output, remember the line
+            anomaly.after_forward(self, tensors, output)
         if _GradMode.enabled and True in needs_input_grad:
             self.inputs = tensors
             self.needs_input_grad = needs_input_grad
-            return Tensor._from_op(output, self)
+            self.scope = Recording.scope
+            out = Tensor._from_op(output, self)
+            if self.differentiable_backward:  # a Tensor backward may use the output tensor
+                self._output_ref = weakref.ref(out)
+            return out
         self.saved_arrays = ()  # nothing will ever read them
         return Tensor._from_op(output, None)
+
+    @property
+    def output(self) -> Tensor:
+        """The output tensor of this call (for a backward written with differentiable ops)."""
+        out = self._output_ref() if getattr(self, "_output_ref", None) is not None else None
+        if out is None:
+            raise RuntimeError(f"{type(self).__name__}: its output tensor no longer exists (or the op "
+                               "does not set differentiable_backward)")
+        return out
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"

@@ -196,3 +196,57 @@ def _compare(i, shape, analytic, numeric, atol, rtol) -> InputCheck:
     return InputCheck(index=i, shape=tuple(shape), ok=bool(np.all(excess <= 1.0)),
                       worst_index=tuple(int(k) for k in worst), analytic=a, numeric=n,
                       relative_error=relative)
+
+
+def gradgradcheck(fn, inputs, grad_outputs=None, eps: float = 1e-6, atol: float = 1e-7, rtol: float = 1e-5,
+                  mode: str = "full", seed: int = 0, raise_exception: bool = True) -> GradcheckReport:
+    """Check second derivatives: gradcheck of the *gradient* of ``fn``.
+
+    The first-order gradients ``g(x, v) = grad(fn(x), x, grad_outputs=v, create_graph=True)``
+    are a function of the inputs ``x`` and of the upstream gradient ``v`` (drawn at random
+    when not given); this runs :func:`gradcheck` on that function, its gradients joined
+    into one number with fixed random weights. So the backward of every op's backward
+    (what ``create_graph=True`` records) is compared with central differences of the first-order gradients, both with
+    respect to the inputs (the Hessian part) and to ``v`` (the backward's linearity).
+
+    Args:
+        fn, inputs, eps, atol, rtol, mode, seed, raise_exception: as for :func:`gradcheck`.
+        grad_outputs: the upstream gradient ``v`` (default: standard normal, seeded).
+
+    Returns:
+        A :class:`GradcheckReport`; its inputs are those of ``fn``, then ``grad_outputs``.
+    """
+    from minislim.autograd.engine import grad  # the engine imports nothing from here
+
+    if isinstance(inputs, (np.ndarray, Tensor)):
+        inputs = [inputs]
+    inputs = list(inputs)
+    float_positions = [i for i, x in enumerate(inputs)
+                       if np.asarray(x.data if isinstance(x, Tensor) else x).dtype.kind == "f"]
+    if grad_outputs is None:
+        with enable_grad():
+            shape = _call(fn, [_float64_leaf(x) for x in inputs]).shape
+        grad_outputs = np.random.default_rng(seed + 1).standard_normal(shape)
+
+    # The gradients are reduced to one number with fixed random weights R (as gradcheck
+    # does with its output): d/dx sum(g * R) is a Hessian-vector product, checked entry by entry.
+    weights_rng = np.random.default_rng(seed + 2)
+    weights = {}
+
+    def first_order_gradients(*args):
+        xs, v = list(args[:-1]), args[-1]
+        with enable_grad():
+            output = _call(fn, xs)
+            targets = [xs[i] for i in float_positions]
+            grads = grad(output, targets, grad_outputs=v, create_graph=True)
+            total = None
+            for i, g in zip(float_positions, grads):
+                if i not in weights:
+                    weights[i] = weights_rng.standard_normal(g.shape)
+                term = (g * weights[i]).sum()
+                total = term if total is None else total + term
+        return total
+
+    names = [f"input {i}" for i in range(len(inputs))] + ["grad_outputs"]
+    return gradcheck(first_order_gradients, inputs + [np.asarray(grad_outputs, dtype=np.float64)], eps=eps,
+                     atol=atol, rtol=rtol, mode=mode, seed=seed, raise_exception=raise_exception, names=names)

@@ -118,7 +118,7 @@ class Tensor:
         return Tensor(self.data)
 
     # --- gradients -----------------------------------------------------------------
-    def backward(self, grad=None, retain_graph: bool = False) -> None:
+    def backward(self, grad=None, retain_graph: bool = False, create_graph: bool = False) -> None:
         """Back-propagate from this tensor into the ``.grad`` of every leaf that needs it.
 
         Args:
@@ -126,10 +126,13 @@ class Tensor:
                 tensor with a single element (it is then 1).
             retain_graph: keep the graph's saved arrays so that ``backward`` can run
                 over the same graph again; otherwise a second pass raises RuntimeError.
+            create_graph: record the backward pass too, so that each leaf's ``.grad`` is a
+                Tensor with a graph that can be differentiated again (higher-order
+                gradients; see :mod:`minislim.autograd.higher_order`). Keeps the graph.
         """
         from minislim.autograd.engine import backward  # engine imports Tensor
 
-        backward(self, grad, retain_graph=retain_graph)
+        backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (set ``.grad`` to None)."""

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import contextlib
 
+from minislim.autograd.recording import Recording
 from minislim.framework.graph import get_default_graph
 
 
@@ -157,9 +158,11 @@ def variable_scope(name_or_scope, default_name: str | None = None, values=None, 
     counts_on_entry = dict(graph._scope_counts) if reentered else None
     scope = VariableScope(full_name, new_reuse or False)
     graph._scope_stack.append(scope)
+    outer_recorded, Recording.scope = Recording.scope, full_name  # ops record their layer scope
     try:
         yield scope
     finally:
+        Recording.scope = outer_recorded
         graph._scope_stack.pop()
         if reentered:  # as TF: the default-name counters go back to what they were on entry
             graph._scope_counts.clear()

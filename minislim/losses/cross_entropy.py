@@ -38,61 +38,67 @@ from minislim.autograd.tensor import Tensor
 from minislim.kernels.softmax import log_softmax
 from minislim.losses.collection import LOSSES
 from minislim.losses.weighting import as_tensor, compute_weighted_loss
+from minislim.ops.activations import sigmoid
 from minislim.ops.registry import random_shape, register
+from minislim.ops.softmax import log_softmax as log_softmax_op
+from minislim.ops.softmax import softmax as softmax_op
 
+
+# The three backward formulas are written with differentiable ops (softmax, sigmoid, *),
+# so they can be recorded for higher-order gradients (autograd/higher_order.py).
 
 class SoftmaxCrossEntropy(Function):
     """Per-example ``-sum(labels * log_softmax(logits))`` over the last axis: ``[..., C] -> [...]``."""
 
+    differentiable_backward = True
+
     def forward(self, logits, labels):
-        log_p = log_softmax(logits, axis=-1)
-        self.save_for_backward(log_p, labels)
-        return -np.sum(labels * log_p, axis=-1)
+        return -np.sum(labels * log_softmax(logits, axis=-1), axis=-1)
 
     def backward(self, grad_output):
-        log_p, labels = self.saved_arrays
-        g = grad_output[..., None]
+        logits, labels = self.inputs
+        g = grad_output.reshape(grad_output.shape + (1,))
         grad_logits = grad_labels = None
         if self.needs_input_grad[0]:
-            grad_logits = g * (np.sum(labels, axis=-1, keepdims=True) * np.exp(log_p) - labels)
+            grad_logits = g * (labels.sum(axis=-1, keepdims=True) * softmax_op(logits) - labels)
         if self.needs_input_grad[1]:
-            grad_labels = -g * log_p
+            grad_labels = -g * log_softmax_op(logits)
         return grad_logits, grad_labels
 
 
 class SparseSoftmaxCrossEntropy(Function):
     """Per-example ``-log_softmax(logits)[label]``: ``[..., C] -> [...]`` (labels are constants)."""
 
+    differentiable_backward = True
+
     def __init__(self, labels: np.ndarray):
         self.labels = labels
 
     def forward(self, logits):
         log_p = log_softmax(logits, axis=-1)
-        self.save_for_backward(log_p)
         return -np.take_along_axis(log_p, self.labels[..., None], axis=-1)[..., 0]
 
     def backward(self, grad_output):
-        (log_p,) = self.saved_arrays
-        grad = np.exp(log_p)
-        np.put_along_axis(grad, self.labels[..., None],
-                          np.take_along_axis(grad, self.labels[..., None], axis=-1) - 1, axis=-1)
-        return (grad_output[..., None] * grad,)
+        (logits,) = self.inputs
+        one_hot = np.zeros(logits.shape, dtype=logits.dtype)
+        np.put_along_axis(one_hot, self.labels[..., None], 1, axis=-1)
+        return (grad_output.reshape(grad_output.shape + (1,)) * (softmax_op(logits) - one_hot),)
 
 
 class SigmoidCrossEntropy(Function):
     """Per-element ``max(z, 0) - z * y + log(1 + exp(-|z|))``."""
 
+    differentiable_backward = True
+
     def forward(self, logits, labels):
         e = np.exp(-np.abs(logits))  # in (0, 1]: never overflows
-        self.save_for_backward(logits, labels, e)
         return np.maximum(logits, 0) - logits * labels + np.log1p(e)
 
     def backward(self, grad_output):
-        logits, labels, e = self.saved_arrays
+        logits, labels = self.inputs
         grad_logits = grad_labels = None
         if self.needs_input_grad[0]:
-            sigmoid = np.where(logits >= 0, 1 / (1 + e), e / (1 + e))
-            grad_logits = grad_output * (sigmoid - labels)
+            grad_logits = grad_output * (sigmoid(logits) - labels)
         if self.needs_input_grad[1]:
             grad_labels = -grad_output * logits
         return grad_logits, grad_labels

@@ -16,10 +16,13 @@ from __future__ import annotations
 import numpy as np
 
 from minislim.autograd.function import Function
+from minislim.ops.math_ops import where
 from minislim.ops.registry import away_from, random_shape, register
 
 
 class ReLU(Function):
+    self_adjoint_backward = True  # backward is grad * mask: see autograd/higher_order.py
+
     def forward(self, x):
         y = np.maximum(x, 0)
         self.save_for_backward(y)
@@ -31,31 +34,40 @@ class ReLU(Function):
         return (np.multiply(grad_output, y > 0),)
 
 
+# The activations below write their backward with differentiable ops on Tensors
+# (self.inputs, self.output), so it can be recorded for higher-order gradients
+# (autograd/higher_order.py); a 0/1 mask is a constant, its derivative is 0.
+
 class ReLU6(Function):
+    differentiable_backward = True
+
     def forward(self, x):
         self.save_for_backward(x)
         return np.clip(x, 0, 6).astype(x.dtype, copy=False)
 
     def backward(self, grad_output):
         (x,) = self.saved_arrays
-        return (grad_output * ((x > 0) & (x < 6)),)
+        return (grad_output * ((x > 0) & (x < 6)),)  # a constant mask
 
 
 class ELU(Function):
+    differentiable_backward = True
+
     def __init__(self, alpha: float = 1.0):
         self.alpha = alpha
 
     def forward(self, x):
-        y = np.where(x > 0, x, self.alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype, copy=False)
-        self.save_for_backward(x, y)
-        return y
+        return np.where(x > 0, x, self.alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype, copy=False)
 
     def backward(self, grad_output):
-        x, y = self.saved_arrays
-        return (grad_output * np.where(x > 0, 1, y + self.alpha).astype(grad_output.dtype, copy=False),)
+        (x,) = self.inputs
+        # elu'(x) = 1 for x > 0, else alpha * e^x = y + alpha (y depends on x: kept differentiable)
+        return (grad_output * where(x.data > 0, 1.0, self.output + self.alpha),)
 
 
 class LeakyReLU(Function):
+    differentiable_backward = True
+
     def __init__(self, alpha: float = 0.2):
         self.alpha = alpha
 
@@ -69,36 +81,37 @@ class LeakyReLU(Function):
 
 
 class Sigmoid(Function):
+    differentiable_backward = True
+
     def forward(self, x):
         # 1 / (1 + e^-x) written as exp(-log(1 + e^-x)): no overflow for large |x|
-        y = np.exp(-np.logaddexp(0, -x))
-        self.save_for_backward(y)
-        return y
+        return np.exp(-np.logaddexp(0, -x))
 
     def backward(self, grad_output):
-        (y,) = self.saved_arrays
+        y = self.output
         return (grad_output * y * (1 - y),)
 
 
 class Tanh(Function):
+    differentiable_backward = True
+
     def forward(self, x):
-        y = np.tanh(x)
-        self.save_for_backward(y)
-        return y
+        return np.tanh(x)
 
     def backward(self, grad_output):
-        (y,) = self.saved_arrays
+        y = self.output
         return (grad_output * (1 - y * y),)
 
 
 class Softplus(Function):
+    differentiable_backward = True
+
     def forward(self, x):
-        self.save_for_backward(x)
         return np.logaddexp(0, x)  # log(1 + e^x), stable
 
     def backward(self, grad_output):
-        (x,) = self.saved_arrays
-        return (grad_output * np.exp(-np.logaddexp(0, -x)),)  # sigmoid(x)
+        (x,) = self.inputs
+        return (grad_output * sigmoid(x),)
 
 
 def relu(x):

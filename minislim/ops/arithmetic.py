@@ -27,6 +27,8 @@ def broadcast_apply(op_name: str, numpy_op, a: np.ndarray, b: np.ndarray) -> np.
 
 
 class Add(Function):
+    differentiable_backward = True  # backward uses differentiable ops: see autograd/higher_order.py
+
     def forward(self, a, b):
         return broadcast_apply("add", np.add, a, b)
 
@@ -35,6 +37,8 @@ class Add(Function):
 
 
 class Subtract(Function):
+    differentiable_backward = True  # backward uses differentiable ops: see autograd/higher_order.py
+
     def forward(self, a, b):
         return broadcast_apply("subtract", np.subtract, a, b)
 
@@ -43,30 +47,34 @@ class Subtract(Function):
 
 
 class Multiply(Function):
+    differentiable_backward = True  # backward uses differentiable ops: see autograd/higher_order.py
+
     def forward(self, a, b):
-        self.save_for_backward(a, b)
         return broadcast_apply("multiply", np.multiply, a, b)
 
     def backward(self, grad_output):
-        a, b = self.saved_arrays
+        a, b = self.inputs
         grad_a = grad_output * b if self.needs_input_grad[0] else None
         grad_b = grad_output * a if self.needs_input_grad[1] else None
         return grad_a, grad_b
 
 
 class Divide(Function):
+    differentiable_backward = True  # backward uses differentiable ops: see autograd/higher_order.py
+
     def forward(self, a, b):
-        self.save_for_backward(a, b)
         return broadcast_apply("divide", np.divide, a, b)
 
     def backward(self, grad_output):
-        a, b = self.saved_arrays
+        a, b = self.inputs
         grad_a = grad_output / b
         grad_b = -grad_a * a / b if self.needs_input_grad[1] else None
         return grad_a, grad_b
 
 
 class Negative(Function):
+    differentiable_backward = True  # backward uses differentiable ops: see autograd/higher_order.py
+
     def forward(self, x):
         return -x
 
@@ -84,25 +92,29 @@ class Power(Function):
     ``y * log(x)`` is ``0 * -inf``.
     """
 
+    differentiable_backward = True  # backward uses differentiable ops: see autograd/higher_order.py
+
     def forward(self, x, p):
-        y = broadcast_apply("power", np.power, x, p)
-        self.save_for_backward(x, p, y)
-        return y
+        return broadcast_apply("power", np.power, x, p)
 
     def backward(self, grad_output):
-        x, p, y = self.saved_arrays
+        from minislim.ops.math_ops import log, where  # math_ops imports this module
+
+        x, p = self.inputs
         grad_x = grad_p = None
         # The masked corners are computed (as NaN or inf) and then replaced: silence NumPy.
         with np.errstate(divide="ignore", invalid="ignore"):
             if self.needs_input_grad[0]:
-                grad_x = np.where(p == 0, 0, grad_output * p * np.power(x, p - 1))
+                grad_x = where(p.data == 0, 0.0, grad_output * p * power(x, p - 1))
             if self.needs_input_grad[1]:
-                grad_p = np.where((x == 0) & (p >= 0), 0, grad_output * y * np.log(x))
+                grad_p = where((x.data == 0) & (p.data >= 0), 0.0, grad_output * self.output * log(x))
         return grad_x, grad_p
 
 
 class MatMul(Function):
     """Matrix product ``a @ b`` with NumPy's rules: 1-D operands, batched leading axes."""
+
+    differentiable_backward = True  # backward uses differentiable ops: see autograd/higher_order.py
 
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0:
@@ -113,32 +125,38 @@ class MatMul(Function):
             raise ValueError(f"matmul: shapes {a.shape} and {b.shape} are not aligned: "
                              f"{a.shape[-1]} (last axis of the first) != "
                              f"{b.shape[-2] if b.ndim > 1 else b.shape[0]} (first matrix axis of the second)") from None
-        self.save_for_backward(a, b)
         return out
 
     def backward(self, grad_output):
-        a, b = self.saved_arrays
+        a, b = self.inputs
         # Treat 1-D operands as matrices, as matmul does: a vector ``a`` is a row (1, K),
         # a vector ``b`` a column (K, 1). The output then lacks the axis of length 1 that
         # each vector contributed, so put it back into the gradient first (for vector @
         # vector the gradient is 0-d and gets both axes back: shape (1, 1)).
-        a2 = a[None, :] if a.ndim == 1 else a
-        b2 = b[:, None] if b.ndim == 1 else b
-        g = np.asarray(grad_output)
+        a2 = a.reshape((1,) + a.shape) if a.ndim == 1 else a
+        b2 = b.reshape(b.shape + (1,)) if b.ndim == 1 else b
+        g = grad_output
         if b.ndim == 1:
-            g = g[..., None]            # [..., M] -> [..., M, 1]
+            g = g.reshape(g.shape + (1,))                          # [..., M] -> [..., M, 1]
         if a.ndim == 1:
-            g = g[..., None, :]         # [..., N] -> [..., 1, N]
+            g = g.reshape(g.shape[:-1] + (1,) + g.shape[-1:])      # [..., N] -> [..., 1, N]
         grad_a = grad_b = None
         if self.needs_input_grad[0]:
-            grad_a = np.matmul(g, np.swapaxes(b2, -1, -2))          # [..., M, K]
+            grad_a = matmul(g, _swap_last_axes(b2))                # [..., M, K]
             if a.ndim == 1:  # drop the row axis; the engine sums any batch axes away
-                grad_a = grad_a[..., 0, :]
+                grad_a = grad_a.reshape(grad_a.shape[:-2] + grad_a.shape[-1:])
         if self.needs_input_grad[1]:
-            grad_b = np.matmul(np.swapaxes(a2, -1, -2), g)          # [..., K, N]
+            grad_b = matmul(_swap_last_axes(a2), g)                # [..., K, N]
             if b.ndim == 1:  # drop the column axis
-                grad_b = grad_b[..., 0]
+                grad_b = grad_b.reshape(grad_b.shape[:-1])
         return grad_a, grad_b
+
+
+def _swap_last_axes(t):
+    """``t`` with its last two axes swapped (a differentiable transpose)."""
+    axes = list(range(t.ndim))
+    axes[-2], axes[-1] = axes[-1], axes[-2]
+    return t.transpose(axes)
 
 
 def add(a, b):

@@ -10,7 +10,7 @@ are kept for the backward pass:
   reuses the same memory. The inputs' gradient (a transposed convolution) is skipped when
   the inputs need none, e.g. for the first layer, whose inputs are the images.
 * ``BiasAdd``'s bias gradient sums the output gradient over every position, per channel
-  (:func:`minislim.kernels.reduce.channel_sums`, one pass).
+  (:func:`minislim.ops.reductions.channel_sum`, one pass of :func:`minislim.kernels.reduce.channel_sums`).
 
 >>> import numpy as np
 >>> import minislim as slim
@@ -25,12 +25,11 @@ are kept for the backward pass:
 """
 from __future__ import annotations
 
-import numpy as np
 
 from minislim.autograd.function import Function
 from minislim.kernels import conv as kernels
 from minislim.kernels.im2col import WORKSPACE
-from minislim.kernels.reduce import channel_sums
+from minislim.ops.reductions import channel_sum
 from minislim.ops.registry import register
 
 
@@ -114,7 +113,13 @@ class Conv2DTranspose(Function):
 
 
 class BiasAdd(Function):
-    """``x + bias`` with ``bias`` of shape ``[C]`` added along the last axis of ``x``."""
+    """``x + bias`` with ``bias`` of shape ``[C]`` added along the last axis of ``x``.
+
+    Its backward is written with differentiable ops (``channel_sum``), so it can be recorded
+    for higher-order gradients (autograd/higher_order.py).
+    """
+
+    differentiable_backward = True
 
     def forward(self, x, bias):
         if bias.ndim != 1 or x.ndim < 1 or bias.shape[0] != x.shape[-1]:
@@ -123,10 +128,7 @@ class BiasAdd(Function):
         return x + bias
 
     def backward(self, grad_output):
-        grad_bias = None
-        if self.needs_input_grad[1]:
-            rows = np.ascontiguousarray(grad_output).reshape(-1, grad_output.shape[-1])  # [M, C]
-            grad_bias = channel_sums(rows)
+        grad_bias = channel_sum(grad_output) if self.needs_input_grad[1] else None
         return grad_output, grad_bias
 
 

@@ -18,50 +18,56 @@ from minislim.ops.arithmetic import broadcast_apply
 from minislim.ops.registry import away_from, broadcastable_pair, random_shape, register
 
 
+# Every backward here is written with differentiable ops on Tensors (self.inputs,
+# self.output), so it can be recorded for higher-order gradients (autograd/higher_order.py).
+# A 0/1 mask (which argument won, inside the clip range) is a constant: its derivative is 0.
+
 class Exp(Function):
+    differentiable_backward = True
+
     def forward(self, x):
-        y = np.exp(x)
-        self.save_for_backward(y)
-        return y
+        return np.exp(x)
 
     def backward(self, grad_output):
-        (y,) = self.saved_arrays
-        return (grad_output * y,)
+        return (grad_output * self.output,)
 
 
 class Log(Function):
+    differentiable_backward = True
+
     def forward(self, x):
-        self.save_for_backward(x)
         return np.log(x)
 
     def backward(self, grad_output):
-        (x,) = self.saved_arrays
+        (x,) = self.inputs
         return (grad_output / x,)
 
 
 class Sqrt(Function):
+    differentiable_backward = True
+
     def forward(self, x):
-        y = np.sqrt(x)
-        self.save_for_backward(y)
-        return y
+        return np.sqrt(x)
 
     def backward(self, grad_output):
-        (y,) = self.saved_arrays
-        return (grad_output / (2 * y),)
+        return (grad_output / (2 * self.output),)
 
 
 class Abs(Function):
+    differentiable_backward = True
+
     def forward(self, x):
-        self.save_for_backward(x)
         return np.abs(x)
 
     def backward(self, grad_output):
-        (x,) = self.saved_arrays
-        return (grad_output * np.sign(x),)
+        (x,) = self.inputs
+        return (grad_output * np.sign(x.data),)
 
 
 class Maximum(Function):
     """Elementwise maximum; on a tie the gradient goes to the first argument."""
+
+    differentiable_backward = True
 
     def forward(self, a, b):
         out = broadcast_apply("maximum", np.maximum, a, b)
@@ -76,6 +82,8 @@ class Maximum(Function):
 class Minimum(Function):
     """Elementwise minimum; on a tie the gradient goes to the first argument."""
 
+    differentiable_backward = True
+
     def forward(self, a, b):
         out = broadcast_apply("minimum", np.minimum, a, b)
         self.save_for_backward(a <= b)
@@ -89,6 +97,8 @@ class Minimum(Function):
 class Where(Function):
     """``where(condition, a, b)``: ``a`` where condition holds, else ``b``."""
 
+    differentiable_backward = True
+
     def forward(self, condition, a, b):
         condition = condition.astype(bool, copy=False)
         self.save_for_backward(condition)
@@ -101,6 +111,8 @@ class Where(Function):
 
 class Clip(Function):
     """Clip values to ``[low, high]``; the gradient passes where ``low <= x <= high``."""
+
+    differentiable_backward = True
 
     def __init__(self, low, high):
         self.low, self.high = low, high

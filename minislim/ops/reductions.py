@@ -16,7 +16,9 @@ from __future__ import annotations
 import numpy as np
 
 from minislim.autograd.function import Function
+from minislim.kernels.reduce import channel_sums
 from minislim.ops.registry import distinct, random_shape, register
+from minislim.ops.shape_ops import broadcast_to
 
 
 def normalize_axes(axis, ndim: int) -> tuple:
@@ -38,7 +40,12 @@ def _restore_reduced_axes(grad: np.ndarray, input_shape: tuple, axes: tuple, kee
     return grad.reshape(kept)
 
 
+# Each backward is written with differentiable ops on Tensors (broadcast_to, reshape, *),
+# so it can be recorded for higher-order gradients (autograd/higher_order.py).
+
 class Sum(Function):
+    differentiable_backward = True
+
     def __init__(self, axis=None, keepdims: bool = False):
         self.axis, self.keepdims = axis, keepdims
 
@@ -49,10 +56,12 @@ class Sum(Function):
 
     def backward(self, grad_output):
         grad = _restore_reduced_axes(grad_output, self.input_shape, self.axes, self.keepdims)
-        return (np.broadcast_to(grad, self.input_shape),)
+        return (broadcast_to(grad, self.input_shape),)
 
 
 class Mean(Function):
+    differentiable_backward = True
+
     def __init__(self, axis=None, keepdims: bool = False):
         self.axis, self.keepdims = axis, keepdims
 
@@ -64,11 +73,13 @@ class Mean(Function):
 
     def backward(self, grad_output):
         grad = _restore_reduced_axes(grad_output, self.input_shape, self.axes, self.keepdims)
-        return (np.broadcast_to(grad / self.count, self.input_shape),)
+        return (broadcast_to(grad / self.count, self.input_shape),)
 
 
 class Var(Function):
     """Variance ``mean((x - mean(x))**2)`` over ``axis``, divided by ``count - ddof``."""
+
+    differentiable_backward = True
 
     def __init__(self, axis=None, keepdims: bool = False, ddof: int = 0):
         self.axis, self.keepdims, self.ddof = axis, keepdims, ddof
@@ -78,19 +89,37 @@ class Var(Function):
         self.input_shape = x.shape
         count = int(np.prod([x.shape[a] for a in self.axes], dtype=np.int64))
         centered = x - np.mean(x, axis=self.axes, keepdims=True)
-        self.save_for_backward(centered)
         self.divisor = count - self.ddof
         return np.sum(centered * centered, axis=self.axes, keepdims=self.keepdims) / self.divisor
 
     def backward(self, grad_output):
-        (centered,) = self.saved_arrays
+        (x,) = self.inputs
+        centered = x - mean(x, axis=self.axes, keepdims=True)  # recomputed: differentiable in x
         grad = _restore_reduced_axes(grad_output, self.input_shape, self.axes, self.keepdims)
         return (grad * centered * (2 / self.divisor),)
 
 
-class _ArgReduce(Function):
-    """Max or min over axes; the gradient goes to the first winning element."""
+class ChannelSum(Function):
+    """Sum over every axis but the last: ``[..., C] -> [C]`` (a bias's gradient), in one pass."""
 
+    differentiable_backward = True
+
+    def forward(self, x):
+        self.input_shape = x.shape
+        return channel_sums(np.ascontiguousarray(x).reshape(-1, x.shape[-1]))  # [M, C] -> [C]
+
+    def backward(self, grad_output):
+        return (broadcast_to(grad_output, self.input_shape),)
+
+
+class _ArgReduce(Function):
+    """Max or min over axes; the gradient goes to the first winning element.
+
+    The backward multiplies the (broadcast) gradient by a constant 0/1 mask of the winners,
+    so it is written with differentiable ops.
+    """
+
+    differentiable_backward = True
     pick = None  # np.argmax or np.argmin
 
     def __init__(self, axis=None, keepdims: bool = False):
@@ -117,10 +146,11 @@ class _ArgReduce(Function):
         (winner,) = self.saved_arrays
         kept_shape = tuple(self.input_shape[a] for a in self.kept_axes)
         reduced_size = int(np.prod(self.moved_shape[len(kept_shape):], dtype=np.int64))
-        flat_grad = np.zeros(kept_shape + (reduced_size,), dtype=grad_output.dtype)
-        np.put_along_axis(flat_grad, winner[..., None], grad_output.reshape(kept_shape)[..., None], axis=-1)
-        moved = flat_grad.reshape(self.moved_shape)
-        return (np.transpose(moved, np.argsort(self.kept_axes + list(self.axes))),)
+        flat_mask = np.zeros(kept_shape + (reduced_size,), dtype=grad_output.dtype)
+        np.put_along_axis(flat_mask, winner[..., None], 1, axis=-1)
+        winners = np.transpose(flat_mask.reshape(self.moved_shape), np.argsort(self.kept_axes + list(self.axes)))
+        grad = _restore_reduced_axes(grad_output, self.input_shape, self.axes, self.keepdims)
+        return (grad * winners,)
 
 
 class Max(_ArgReduce):
@@ -144,6 +174,11 @@ def mean(x, axis=None, keepdims: bool = False):
 def var(x, axis=None, keepdims: bool = False, ddof: int = 0):
     """Variance over ``axis`` (population variance unless ``ddof=1``)."""
     return Var(axis, keepdims, ddof)(x)
+
+
+def channel_sum(x):
+    """Sum over every axis but the last (``[..., C] -> [C]``)."""
+    return ChannelSum()(x)
 
 
 def max(x, axis=None, keepdims: bool = False):  # noqa: A001
@@ -180,3 +215,4 @@ register("max", max, lambda rng: _reduction_inputs(rng, "distinct"), "no ties (d
          make_kwargs=_axis_and_keepdims)
 register("min", min, lambda rng: _reduction_inputs(rng, "distinct"), "no ties (distinct values)",
          make_kwargs=_axis_and_keepdims)
+register("channel_sum", channel_sum, lambda rng: [rng.standard_normal(random_shape(rng, 1))])

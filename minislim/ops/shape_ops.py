@@ -20,7 +20,13 @@ from minislim.autograd.tensor import Tensor
 from minislim.ops.registry import random_shape, register
 
 
+# Each backward is written with differentiable ops on Tensors (reshape, transpose,
+# indexing and its adjoint ScatterAdd), so it can be recorded for higher-order gradients
+# (autograd/higher_order.py).
+
 class Reshape(Function):
+    differentiable_backward = True
+
     def __init__(self, shape):
         self.shape = tuple(shape)
 
@@ -37,6 +43,8 @@ class Reshape(Function):
 
 
 class Transpose(Function):
+    differentiable_backward = True
+
     def __init__(self, axes=None):
         self.axes = None if axes is None else tuple(axes)
 
@@ -48,10 +56,12 @@ class Transpose(Function):
         return np.transpose(x, axes)
 
     def backward(self, grad_output):
-        return (np.transpose(grad_output, self.inverse),)
+        return (grad_output.transpose(self.inverse),)
 
 
 class BroadcastTo(Function):
+    differentiable_backward = True
+
     def __init__(self, shape):
         self.shape = tuple(shape)
 
@@ -66,7 +76,13 @@ class BroadcastTo(Function):
 
 
 class GetItem(Function):
-    """``x[key]`` with basic (ints, slices, None, Ellipsis) or integer-array/boolean indexing."""
+    """``x[key]`` with basic (ints, slices, None, Ellipsis) or integer-array/boolean indexing.
+
+    Its backward puts the gradient back where the elements came from: :class:`ScatterAdd`,
+    whose own backward is indexing again (each is the other's transpose).
+    """
+
+    differentiable_backward = True
 
     def __init__(self, key):
         self.key = key
@@ -76,17 +92,31 @@ class GetItem(Function):
         return x[self.key]
 
     def backward(self, grad_output):
-        if _is_basic_index(self.key):  # each input element is picked at most once
-            grad = np.zeros(self.input_shape, dtype=grad_output.dtype)
-            grad[self.key] = grad_output
-            return (grad,)
-        # Integer arrays may pick an element several times: sum the gradients per element.
+        return (ScatterAdd(self.key, self.input_shape)(grad_output),)
+
+
+class ScatterAdd(Function):
+    """A zero array of ``shape`` with ``values`` added at ``[key]`` (the transpose of ``x[key]``)."""
+
+    differentiable_backward = True
+
+    def __init__(self, key, shape):
+        self.key, self.shape = key, tuple(shape)
+
+    def forward(self, values):
+        if _is_basic_index(self.key):  # each element is picked at most once
+            out = np.zeros(self.shape, dtype=values.dtype)
+            out[self.key] = values
+            return out
+        # Integer arrays may pick an element several times: sum the values per element.
         # Number the elements, index the numbering like x, then count with weights.
-        size = int(np.prod(self.input_shape, dtype=np.int64))
-        picked = np.arange(size).reshape(self.input_shape)[self.key]
-        summed = np.bincount(picked.ravel(), weights=np.broadcast_to(grad_output, picked.shape).ravel(),
-                             minlength=size)
-        return (summed.reshape(self.input_shape).astype(grad_output.dtype, copy=False),)
+        size = int(np.prod(self.shape, dtype=np.int64))
+        picked = np.arange(size).reshape(self.shape)[self.key]
+        summed = np.bincount(picked.ravel(), weights=np.broadcast_to(values, picked.shape).ravel(), minlength=size)
+        return summed.reshape(self.shape).astype(values.dtype, copy=False)
+
+    def backward(self, grad_output):
+        return (getitem(grad_output, self.key),)
 
 
 def _is_basic_index(key) -> bool:
@@ -95,6 +125,8 @@ def _is_basic_index(key) -> bool:
 
 
 class Concat(Function):
+    differentiable_backward = True
+
     def __init__(self, axis: int = 0):
         self.axis = axis
 
@@ -103,28 +135,38 @@ class Concat(Function):
             out = np.concatenate(arrays, axis=self.axis)
         except ValueError as error:
             raise ValueError(f"concat along axis {self.axis}: shapes {[a.shape for a in arrays]} do not fit ({error})") from None
-        self.split_points = np.cumsum([a.shape[self.axis] for a in arrays])[:-1]
+        self.bounds = [0] + [int(b) for b in np.cumsum([a.shape[self.axis] for a in arrays])]
+        self.out_axis = self.axis % out.ndim
         return out
 
     def backward(self, grad_output):
-        return tuple(np.split(grad_output, self.split_points, axis=self.axis))
+        before = (slice(None),) * self.out_axis
+        return tuple(grad_output[before + (slice(start, stop),)]
+                     for start, stop in zip(self.bounds[:-1], self.bounds[1:]))
 
 
 class Stack(Function):
+    differentiable_backward = True
+
     def __init__(self, axis: int = 0):
         self.axis = axis
 
     def forward(self, *arrays):
         if len({a.shape for a in arrays}) > 1:
             raise ValueError(f"stack: all tensors must have the same shape, got {[a.shape for a in arrays]}")
-        return np.stack(arrays, axis=self.axis)
+        out = np.stack(arrays, axis=self.axis)
+        self.out_axis = self.axis % out.ndim
+        return out
 
     def backward(self, grad_output):
-        return tuple(np.moveaxis(grad_output, self.axis, 0))
+        before = (slice(None),) * self.out_axis
+        return tuple(grad_output[before + (i,)] for i in range(grad_output.shape[self.out_axis]))
 
 
 class Pad(Function):
     """Constant padding; ``pad_width`` as in ``np.pad`` (one ``(before, after)`` per axis)."""
+
+    differentiable_backward = True
 
     def __init__(self, pad_width, constant_value: float = 0.0):
         self.pad_width, self.constant_value = pad_width, constant_value
@@ -250,3 +292,5 @@ register("getitem", getitem, lambda rng: _one(rng, 1), make_kwargs=_getitem_kwar
 register("concat", lambda *xs: concat(xs, axis=0), _concat_inputs)
 register("stack", lambda *xs: stack(xs, axis=-1), _many)
 register("pad", lambda x: pad(x, [(1, 2)] * x.ndim), lambda rng: _one(rng, 1))
+register("scatter_add", lambda v, key=(slice(None, None, 2),): ScatterAdd(key, (2 * v.shape[0],) + v.shape[1:])(v),
+         lambda rng: _one(rng, 1))

@@ -17,54 +17,58 @@ import numpy as np
 
 from minislim.autograd.function import Function
 from minislim.kernels import softmax as kernels
+from minislim.ops.math_ops import exp
 from minislim.ops.reductions import normalize_axes
 from minislim.ops.registry import random_shape, register
 
 
+# Each backward is written with differentiable ops on Tensors (self.output, exp, sum),
+# so it can be recorded for higher-order gradients (autograd/higher_order.py).
+
 class Softmax(Function):
+    differentiable_backward = True
+
     def __init__(self, axis: int = -1):
         self.axis = axis
 
     def forward(self, x):
-        s = kernels.softmax(x, axis=self.axis)
-        self.save_for_backward(s)
-        return s
+        return kernels.softmax(x, axis=self.axis)
 
     def backward(self, grad_output):
-        (s,) = self.saved_arrays
-        return (s * (grad_output - np.sum(grad_output * s, axis=self.axis, keepdims=True)),)
+        s = self.output
+        return (s * (grad_output - (grad_output * s).sum(axis=self.axis, keepdims=True)),)
 
 
 class LogSoftmax(Function):
+    differentiable_backward = True
+
     def __init__(self, axis: int = -1):
         self.axis = axis
 
     def forward(self, x):
-        out = kernels.log_softmax(x, axis=self.axis)
-        self.save_for_backward(out)
-        return out
+        return kernels.log_softmax(x, axis=self.axis)
 
     def backward(self, grad_output):
-        (out,) = self.saved_arrays
-        s = np.exp(out)
-        return (grad_output - s * np.sum(grad_output, axis=self.axis, keepdims=True),)
+        s = exp(self.output)
+        return (grad_output - s * grad_output.sum(axis=self.axis, keepdims=True),)
 
 
 class LogSumExp(Function):
+    differentiable_backward = True
+
     def __init__(self, axis=None, keepdims: bool = False):
         self.axis, self.keepdims = axis, keepdims
 
     def forward(self, x):
         self.axes = normalize_axes(self.axis, x.ndim)
         out = kernels.logsumexp(x, axis=self.axes, keepdims=True)
-        self.save_for_backward(x, out)
+        self.kept_shape = out.shape
         return out if self.keepdims else np.squeeze(out, axis=self.axes)
 
     def backward(self, grad_output):
-        x, out = self.saved_arrays
-        if not self.keepdims:
-            grad_output = np.expand_dims(grad_output, self.axes)
-        return (grad_output * np.exp(x - out),)
+        (x,) = self.inputs
+        out = self.output.reshape(self.kept_shape)
+        return (grad_output.reshape(self.kept_shape) * exp(x - out),)
 
 
 def softmax(x, axis: int = -1):

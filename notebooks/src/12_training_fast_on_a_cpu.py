@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 07 · Training fast on a CPU: the default recipe, one trick at a time
+# # 12 · Training fast on a CPU: the default recipe, one trick at a time
 #
 # `minislim train --net vgg_cifar` used to reach 0.59 on CIFAR-10 test images after 20 epochs on
 # 10,000 training images, where a PyTorch tutorial's script reached 0.70 with the same network.
