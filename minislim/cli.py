@@ -1,10 +1,12 @@
-"""The ``minislim`` command: ``train``, ``eval`` and ``summary``.
+"""The ``minislim`` command: ``train``, ``eval``, ``summary``, ``convert`` (and ``predict``).
 
 ::
 
     minislim train --net vgg_cifar --logdir runs/demo        # the embedded CIFAR-10 subset
     minislim eval --logdir runs/demo [--json]
     minislim summary --net vgg_cifar
+    minislim summary --checkpoint vgg_16.ckpt                # a TensorFlow or .npz checkpoint
+    minislim convert vgg_16.ckpt vgg_16.npz                  # or OUT.npz -> a TensorFlow V2 prefix
 
 ``train`` records in ``<logdir>/minislim.json`` everything ``eval`` needs (the net and its
 arguments, the normalisation statistics of the training set, the class names), writes
@@ -278,6 +280,10 @@ def cmd_eval(args) -> int:
 # --- summary ------------------------------------------------------------------------------
 
 def cmd_summary(args) -> int:
+    if args.checkpoint:
+        return summarize_checkpoint(args.checkpoint)
+    if not args.net:
+        raise UsageError("give --net NAME (a net's variables) or --checkpoint PATH (a checkpoint's)")
     if args.net not in nets_factory.networks_map:
         raise UsageError(f"unknown net {args.net!r}; known nets: {', '.join(sorted(nets_factory.networks_map))}")
     network_fn = nets_factory.get_network_fn(args.net, num_classes=args.num_classes)
@@ -289,6 +295,28 @@ def cmd_summary(args) -> int:
         except ValueError as error:
             raise UsageError(f"{args.net} cannot take {size}x{size}x{channels} images: {error}") from None
         model_analyzer.analyze_vars(get_model_variables(), print_info=True)
+    return 0
+
+
+def summarize_checkpoint(path: str) -> int:
+    """The table of a checkpoint's arrays (TensorFlow V1/V2 or .npz): name, shape, dtype, size."""
+    rows = [(name, str(tuple(shape)), dtype, int(np.prod(shape, dtype=np.int64)))
+            for name, shape, dtype in checkpoint.describe(path)]
+    header = ("name", "shape", "dtype", "size")
+    widths = [max([len(header[i])] + [len(str(row[i])) for row in rows]) for i in range(4)]
+    print(f"{header[0]:<{widths[0]}} {header[1]:<{widths[1]}} {header[2]:<{widths[2]}} {header[3]:>{widths[3]}}")
+    for name, shape, dtype, size in rows:
+        print(f"{name:<{widths[0]}} {shape:<{widths[1]}} {dtype:<{widths[2]}} {size:>{widths[3]}}")
+    print(f"{len(rows)} arrays, {sum(row[3] for row in rows):,} elements in {checkpoint.resolve_path(path)}")
+    return 0
+
+
+# --- convert ------------------------------------------------------------------------------
+
+def cmd_convert(args) -> int:
+    written = checkpoint.convert(args.source, args.target)
+    kind = ".npz" if written.endswith(".npz") else "TensorFlow V2 checkpoint"
+    print(f"wrote {kind} {written} ({len(checkpoint.list_variables(written))} arrays)")
     return 0
 
 
@@ -327,12 +355,19 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.set_defaults(run=cmd_eval)
 
-    summary = commands.add_parser("summary", help="print the variables of a net (the model analyzer's table)")
-    summary.add_argument("--net", required=True)
+    summary = commands.add_parser("summary", help="print the variables of a net (the model analyzer's table) "
+                                                   "or of a checkpoint")
+    summary.add_argument("--net")
+    summary.add_argument("--checkpoint", help="list a checkpoint's arrays instead (.npz or a TensorFlow prefix)")
     summary.add_argument("--num-classes", type=int, default=10)
     summary.add_argument("--image-size", type=int, help="default: the net's default image size")
     summary.add_argument("--channels", type=int, help="image channels (default: 1 for lenet, as MNIST; else 3)")
     summary.set_defaults(run=cmd_summary)
+
+    convert = commands.add_parser("convert", help="convert a checkpoint: TensorFlow V1/V2 <-> .npz")
+    convert.add_argument("source", help="a TensorFlow checkpoint prefix (model.ckpt-1000, vgg_16.ckpt) or an .npz")
+    convert.add_argument("target", help="OUT.npz, or a prefix to write a TensorFlow V2 checkpoint")
+    convert.set_defaults(run=cmd_convert)
     return parser
 
 
