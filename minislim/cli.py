@@ -7,6 +7,7 @@
     minislim summary --net vgg_cifar
     minislim summary --checkpoint vgg_16.ckpt                # a TensorFlow or .npz checkpoint
     minislim convert vgg_16.ckpt vgg_16.npz                  # or OUT.npz -> a TensorFlow V2 prefix
+    minislim predict --net vgg_16 --checkpoint vgg_16.ckpt cat.jpg   # top-5 classes
 
 ``train`` records in ``<logdir>/minislim.json`` everything ``eval`` needs (the net and its
 arguments, the normalisation statistics of the training set, the class names), writes
@@ -320,6 +321,30 @@ def cmd_convert(args) -> int:
     return 0
 
 
+# --- predict ------------------------------------------------------------------------------
+
+def cmd_predict(args) -> int:
+    from minislim import predict
+
+    try:
+        images = [predict.load_image(path) for path in args.images]
+        num_classes = args.num_classes or nets_factory.zoo_num_classes.get(args.net)
+        labels = predict.load_labels(args.labels, num_classes) if num_classes else None
+        results = predict.classify(args.net, args.checkpoint, images, num_classes=args.num_classes, k=args.top)
+    except predict.ImageError as error:
+        raise UsageError(str(error)) from None
+    except ValueError as error:
+        if isinstance(error, checkpoint.CheckpointError):
+            raise
+        raise UsageError(str(error)) from None
+    for path, top in zip(args.images, results):
+        print(f"{path}:")
+        for index, probability in top:
+            name = f" {labels[index]}" if labels else ""
+            print(f"  {probability:.4f}  class {index}{name}")
+    return 0
+
+
 # --- the parser -----------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -368,13 +393,23 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("source", help="a TensorFlow checkpoint prefix (model.ckpt-1000, vgg_16.ckpt) or an .npz")
     convert.add_argument("target", help="OUT.npz, or a prefix to write a TensorFlow V2 checkpoint")
     convert.set_defaults(run=cmd_convert)
+
+    predict = commands.add_parser("predict", help="classify images with a TF-Slim zoo net and its checkpoint")
+    predict.add_argument("--net", required=True, help="a zoo net: vgg_16, inception_v1, resnet_v1_50, ...")
+    predict.add_argument("--checkpoint", required=True, help="a TensorFlow checkpoint prefix or an .npz")
+    predict.add_argument("--labels", help="class names, one per line (1000 names: a background class is added "
+                                          "for 1001-class nets)")
+    predict.add_argument("--num-classes", type=int, help="default: the zoo checkpoint's (1000 or 1001)")
+    predict.add_argument("--top", type=int, default=5, help="how many classes to print (default 5)")
+    predict.add_argument("images", nargs="+", help="image files (.npy [H, W, 3] always; JPEG/PNG need Pillow)")
+    predict.set_defaults(run=cmd_predict)
     return parser
 
 
 def check_numbers(args) -> None:
     """Counts must be positive; the learning rate and weight decay finite and >= 0."""
     for name in ("epochs", "batch_size", "steps", "train_size", "log_every", "diagnostics", "num_classes",
-                 "image_size", "channels"):
+                 "image_size", "channels", "top"):
         value = getattr(args, name, None)
         if value is not None and value <= 0:
             raise UsageError(f"--{name.replace('_', '-')} must be a positive integer, got {value}")

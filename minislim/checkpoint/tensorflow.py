@@ -471,7 +471,10 @@ def _tensor_proto(message: dict, entry: Entry, shape: tuple, dtype, where: str) 
             if entry.dtype == 19:
                 values = values.view(np.float16)
         else:
-            values = np.frombuffer(packed_fixed(stored, np.dtype(kind).itemsize), dtype=kind).copy()
+            if len(stored) == 1 and not isinstance(stored[0], int):   # one packed run: no intermediate copy
+                values = np.frombuffer(stored[0], dtype=kind).copy()
+            else:
+                values = np.frombuffer(packed_fixed(stored, np.dtype(kind).itemsize), dtype=kind).copy()
             if entry.dtype in (8, 18):
                 values = values.view(dtype)
     if entry.dtype == BFLOAT16:
