@@ -1,10 +1,13 @@
-"""The ``minislim`` command: ``train``, ``eval`` and ``summary``.
+"""The ``minislim`` command: ``train``, ``eval``, ``summary``, ``convert`` (and ``predict``).
 
 ::
 
     minislim train --net vgg_cifar --logdir runs/demo        # the embedded CIFAR-10 subset
     minislim eval --logdir runs/demo [--json]
     minislim summary --net vgg_cifar
+    minislim summary --checkpoint vgg_16.ckpt                # a TensorFlow or .npz checkpoint
+    minislim convert vgg_16.ckpt vgg_16.npz                  # or OUT.npz -> a TensorFlow V2 prefix
+    minislim predict --net vgg_16 --checkpoint vgg_16.ckpt cat.jpg   # top-5 classes
 
 ``train`` records in ``<logdir>/minislim.json`` everything ``eval`` needs (the net and its
 arguments, the normalisation statistics of the training set, the class names), writes
@@ -380,6 +383,10 @@ def evaluate_newest(logdir: str, evaluate):
 # --- summary ------------------------------------------------------------------------------
 
 def cmd_summary(args) -> int:
+    if args.checkpoint:
+        return summarize_checkpoint(args.checkpoint)
+    if not args.net:
+        raise UsageError("give --net NAME (a net's variables) or --checkpoint PATH (a checkpoint's)")
     if args.net not in nets_factory.networks_map:
         raise UsageError(f"unknown net {args.net!r}; known nets: {', '.join(sorted(nets_factory.networks_map))}")
     network_fn = nets_factory.get_network_fn(args.net, num_classes=args.num_classes)
@@ -393,6 +400,52 @@ def cmd_summary(args) -> int:
         model_analyzer.analyze_vars(get_model_variables(), print_info=True)
         print(f"\nPer layer, for a training step on a batch of {args.batch_size} (forward to the logits):")
         model_analyzer.analyze_ops(logits, print_info=True)
+    return 0
+
+
+def summarize_checkpoint(path: str) -> int:
+    """The table of a checkpoint's arrays (TensorFlow V1/V2 or .npz): name, shape, dtype, size."""
+    rows = [(name, str(tuple(shape)), dtype, int(np.prod(shape, dtype=np.int64)))
+            for name, shape, dtype in checkpoint.describe(path)]
+    header = ("name", "shape", "dtype", "size")
+    widths = [max([len(header[i])] + [len(str(row[i])) for row in rows]) for i in range(4)]
+    print(f"{header[0]:<{widths[0]}} {header[1]:<{widths[1]}} {header[2]:<{widths[2]}} {header[3]:>{widths[3]}}")
+    for name, shape, dtype, size in rows:
+        print(f"{name:<{widths[0]}} {shape:<{widths[1]}} {dtype:<{widths[2]}} {size:>{widths[3]}}")
+    print(f"{len(rows)} arrays, {sum(row[3] for row in rows):,} elements in {checkpoint.resolve_path(path)}")
+    return 0
+
+
+# --- convert ------------------------------------------------------------------------------
+
+def cmd_convert(args) -> int:
+    written = checkpoint.convert(args.source, args.target)
+    kind = ".npz" if written.endswith(".npz") else "TensorFlow V2 checkpoint"
+    print(f"wrote {kind} {written} ({len(checkpoint.list_variables(written))} arrays)")
+    return 0
+
+
+# --- predict ------------------------------------------------------------------------------
+
+def cmd_predict(args) -> int:
+    from minislim import predict
+
+    try:
+        images = [predict.load_image(path) for path in args.images]
+        num_classes = args.num_classes or nets_factory.zoo_num_classes.get(args.net)
+        labels = predict.load_labels(args.labels, num_classes) if num_classes else None
+        results = predict.classify(args.net, args.checkpoint, images, num_classes=args.num_classes, k=args.top)
+    except predict.ImageError as error:
+        raise UsageError(str(error)) from None
+    except ValueError as error:
+        if isinstance(error, checkpoint.CheckpointError):
+            raise
+        raise UsageError(str(error)) from None
+    for path, top in zip(args.images, results):
+        print(f"{path}:")
+        for index, probability in top:
+            name = f" {labels[index]}" if labels else ""
+            print(f"  {probability:.4f}  class {index}{name}")
     return 0
 
 
@@ -436,13 +489,30 @@ def build_parser() -> argparse.ArgumentParser:
                           help="no flip averaging (default: on for nets trained with flips, as recorded in the logdir)")
     evaluate.set_defaults(run=cmd_eval)
 
-    summary = commands.add_parser("summary", help="print the variables of a net (the model analyzer's table)")
-    summary.add_argument("--net", required=True)
+    summary = commands.add_parser("summary", help="print the variables of a net (the model analyzer's table) "
+                                                   "or of a checkpoint")
+    summary.add_argument("--net")
+    summary.add_argument("--checkpoint", help="list a checkpoint's arrays instead (.npz or a TensorFlow prefix)")
     summary.add_argument("--num-classes", type=int, default=10)
     summary.add_argument("--image-size", type=int, help="default: the net's default image size")
     summary.add_argument("--channels", type=int, help="image channels (default: 1 for lenet, as MNIST; else 3)")
     summary.add_argument("--batch-size", type=int, default=1, help="batch size of the per-layer costs (default: 1)")
     summary.set_defaults(run=cmd_summary)
+
+    convert = commands.add_parser("convert", help="convert a checkpoint: TensorFlow V1/V2 <-> .npz")
+    convert.add_argument("source", help="a TensorFlow checkpoint prefix (model.ckpt-1000, vgg_16.ckpt) or an .npz")
+    convert.add_argument("target", help="OUT.npz, or a prefix to write a TensorFlow V2 checkpoint")
+    convert.set_defaults(run=cmd_convert)
+
+    predict = commands.add_parser("predict", help="classify images with a TF-Slim zoo net and its checkpoint")
+    predict.add_argument("--net", required=True, help="a zoo net: vgg_16, inception_v1, resnet_v1_50, ...")
+    predict.add_argument("--checkpoint", required=True, help="a TensorFlow checkpoint prefix or an .npz")
+    predict.add_argument("--labels", help="class names, one per line (1000 names: a background class is added "
+                                          "for 1001-class nets)")
+    predict.add_argument("--num-classes", type=int, help="default: the zoo checkpoint's (1000 or 1001)")
+    predict.add_argument("--top", type=int, default=5, help="how many classes to print (default 5)")
+    predict.add_argument("images", nargs="+", help="image files (.npy [H, W, 3] always; JPEG/PNG need Pillow)")
+    predict.set_defaults(run=cmd_predict)
     return parser
 
 
@@ -463,7 +533,7 @@ def check_numbers(args) -> None:
             if value is not None and value > limit:
                 raise UsageError(f"--{name.replace('_', '-')} must be at most {limit}, got {value}")
     for name in ("epochs", "batch_size", "steps", "train_size", "log_every", "diagnostics", "num_classes",
-                 "image_size", "channels"):
+                 "image_size", "channels", "top"):
         value = getattr(args, name, None)
         if value is not None and value <= 0:
             raise UsageError(f"--{name.replace('_', '-')} must be a positive integer, got {value}")

@@ -22,6 +22,7 @@ LAYERS = {
     "nets": 9, "datasets": 9, "data": 9, "exercises": 9, "recipe": 9,
     "cli": 10, "__main__": 10,
 }
+LAYERS.update({"preprocessing": 9, "predict": 10})  # issue 13: the zoo's preprocessing, minislim predict
 
 
 def layer_of(dotted: str):

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from minislim.checkpoint import tensorflow as tf_format
 from minislim.checkpoint.format import (EXTRA_KEY, FORMAT_VERSION, GLOBAL_STEP_KEY, META_KEYS,
                                         OPTIMIZER_KEY, VERSION_KEY, CheckpointError, from_json_array,
                                         read_npz, to_json_array, write_npz)
@@ -71,8 +72,16 @@ def _with_suffix(path: str) -> str:
 
 
 def resolve_path(path: str) -> str:
-    """``path`` itself, ``path + ".npz"``, or the newest checkpoint if ``path`` is a directory."""
+    """``path`` itself, ``path + ".npz"``, or the newest checkpoint if ``path`` is a directory.
+
+    A TensorFlow checkpoint resolves to its prefix (``model.ckpt-1000`` for
+    ``model.ckpt-1000.index``); a directory without ``.npz`` checkpoints to the one its
+    TensorFlow ``checkpoint`` file names.
+    """
     path = os.fspath(path)
+    prefix = tf_format.find(path)
+    if prefix is not None and not (os.path.isdir(path) and latest_checkpoint(path)):
+        return prefix
     if os.path.isdir(path):
         latest = latest_checkpoint(path)
         if latest is None:
@@ -148,6 +157,10 @@ class CheckpointContents:
 def read(path: str) -> CheckpointContents:
     """Read and sort a checkpoint's entries (no assignment). Raises CheckpointError."""
     path = resolve_path(path)
+    if tf_format.find(path) == path:
+        arrays = tf_format.read_all(path)
+        global_step = int(arrays[GLOBAL_STEP_KEY]) if arrays.get(GLOBAL_STEP_KEY, np.zeros(2)).size == 1 else None
+        return CheckpointContents(path, 0, arrays, {}, None, global_step, {})
     arrays = read_npz(path)
     version = 0
     if VERSION_KEY in arrays:
@@ -169,7 +182,13 @@ def read(path: str) -> CheckpointContents:
 
 
 def list_variables(path: str) -> list:
-    """``[(name, shape), ...]`` of every array in the checkpoint, sorted by name."""
+    """``[(name, shape), ...]`` of every array in the checkpoint, sorted by name.
+
+    For a TensorFlow checkpoint only its index is read.
+    """
+    resolved = resolve_path(path)
+    if tf_format.find(resolved) == resolved:
+        return sorted(tf_format.open_checkpoint(resolved).shapes().items())
     contents = read(path)
     entries = {name: value.shape for name, value in contents.variables.items()}
     entries.update({key: value.shape for key, (_, _, value) in contents.slots.items()})
@@ -178,6 +197,9 @@ def list_variables(path: str) -> list:
 
 def load_variable(path: str, name: str) -> np.ndarray:
     """The value saved under ``name`` (a variable, a slot or ``global_step``)."""
+    resolved = resolve_path(path)
+    if tf_format.find(resolved) == resolved:
+        return tf_format.open_checkpoint(resolved).read(name)
     contents = read(path)
     if name in contents.variables:
         return contents.variables[name]
