@@ -126,6 +126,10 @@ class InputPosition:
         raise DataExhausted()
 
 
+def _silent(line: str) -> None:
+    """The log of a process other than rank 0 in data-parallel training."""
+
+
 def _format_seconds(seconds: float) -> str:
     return str(timedelta(seconds=int(round(seconds))))
 
@@ -164,7 +168,12 @@ def train(train_op, data, logdir: str, number_of_steps: int | None = None, log_e
         raise ValueError(f"train: number_of_steps must be an int >= 0 or None, got {number_of_steps!r}")
     logdir = os.fspath(logdir)
     os.makedirs(logdir, exist_ok=True)
-    leftovers = remove_temporaries(logdir)
+    # data parallelism (slim.parallel): every process trains, rank 0 alone logs and saves
+    comm = getattr(train_op, "communicator", None)
+    worker = comm is not None and comm.rank != 0
+    if worker:
+        log_fn = _silent
+    leftovers = remove_temporaries(logdir) if not worker else []
     if leftovers:
         log_fn(f"Removed {len(leftovers)} unfinished temporary checkpoint file(s) left by an interrupted save")
     source = InputPosition(data)
@@ -214,6 +223,9 @@ def train(train_op, data, logdir: str, number_of_steps: int | None = None, log_e
                 raise NonFiniteError(f"step {step}: the update left non-finite values in {variable.name!r} "
                                      "(the loss and gradients were finite)")
         path = checkpoint_path(logdir, step)
+        if worker:  # rank 0 writes this checkpoint
+            saved.update(step=step, time=time.time(), path=path)
+            return path
         save(path, get_variables(), optimizer=train_op.optimizer, global_step=step,
              extra={"rng": state["rng"], "data": state["data"], "loss": state["loss"]})
         saved.update(step=step, time=time.time(), path=path)
