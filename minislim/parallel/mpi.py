@@ -74,6 +74,7 @@ class MPICommunicator(Communicator):
         sys.stdout.flush()
         sys.stderr.flush()
         self.comm.Abort(code)
+        os._exit(code)  # MPI_Abort may return in the calling process once the others are told
 
     def _allreduce_sum(self, buffer: np.ndarray) -> None:
         self.comm.Allreduce(self._mpi.IN_PLACE, buffer, op=self._mpi.SUM)
