@@ -24,6 +24,7 @@ LeNet/conv1/weights ...
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -31,7 +32,7 @@ import time
 
 import numpy as np
 
-from minislim import checkpoint, data, datasets, evaluation, learning, losses, metrics, model_analyzer
+from minislim import checkpoint, data, datasets, evaluation, learning, losses, metrics, model_analyzer, parallel
 from minislim.autograd.tensor import Tensor
 from minislim.datasets.files import check_directory
 from minislim.framework.graph import Graph, set_random_seed
@@ -65,10 +66,10 @@ def load_split(dataset: str, data_dir, split: str, num_examples=None):
     return images, labels, datasets.mnist.class_names(data_dir)
 
 
-def train_pipeline(images, labels, mean, std, batch_size: int, seed: int, augment: bool):
+def train_pipeline(images, labels, mean, std, batch_size: int, seed: int, augment: bool, communicator=None):
     transforms = [data.RandomCrop(images.shape[1], padding=4), data.RandomFlip()] if augment else []
     return data.batches(images, labels, batch_size=batch_size, shuffle=True, seed=seed,
-                        augment=data.Compose(transforms + [data.Normalize(mean, std)]))
+                        augment=data.Compose(transforms + [data.Normalize(mean, std)]), communicator=communicator)
 
 
 # --- the model ----------------------------------------------------------------------------
@@ -162,9 +163,24 @@ def resolve_train_defaults(args) -> None:
 
 
 def cmd_train(args) -> int:
+    """``minislim train``; under ``mpiexec -n N`` each of the N processes trains on its share
+    of every (global) batch of ``--batch-size``, and rank 0 alone prints, logs and saves."""
+    comm = parallel.world()
+    quiet = (UsageError, datasets.DatasetError, checkpoint.CheckpointError, learning.NonFiniteError)
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(parallel.abort_on_error(comm, "minislim train", quiet=quiet))
+        if not comm.is_root:
+            stack.enter_context(contextlib.redirect_stdout(stack.enter_context(open(os.devnull, "w"))))
+        return _cmd_train(args, comm)
+
+
+def _cmd_train(args, comm) -> int:
     if args.net not in nets_factory.networks_map:
         raise UsageError(f"unknown net {args.net!r}; known nets: {', '.join(sorted(nets_factory.networks_map))}")
     resolve_train_defaults(args)
+    if args.batch_size % comm.size:
+        raise UsageError(f"--batch-size {args.batch_size} is the global batch: it must divide among the {comm.size} "
+                         f"processes (try {args.batch_size - args.batch_size % comm.size or comm.size})")
     if os.path.exists(args.logdir) and not os.path.isdir(args.logdir):
         raise UsageError(f"--logdir {args.logdir} is a file, not a directory")
     os.makedirs(args.logdir, exist_ok=True)
@@ -178,7 +194,7 @@ def cmd_train(args) -> int:
         mean, std = np.array(recorded["mean"]), np.array(recorded["std"])
     else:
         mean, std = data.channel_stats(images)
-    pipeline = train_pipeline(images, labels, mean, std, args.batch_size, args.seed, not args.no_augment)
+    pipeline = train_pipeline(images, labels, mean, std, args.batch_size, args.seed, not args.no_augment, comm)
     steps = args.steps if args.steps is not None else args.epochs * len(pipeline)
     config = {"net": args.net, "dataset": args.dataset, "num_classes": len(class_names),
               "class_names": class_names, "image_shape": list(images.shape[1:]),
@@ -200,7 +216,9 @@ def cmd_train(args) -> int:
                    if recorded.get(k) != config[k]]
         if changed:
             print("note: the recipe differs from the one recorded in the logdir: " + ", ".join(changed))
-    write_config(args.logdir, config)
+    comm.barrier()  # every process has read the logdir's config before rank 0 rewrites it
+    if comm.is_root:
+        write_config(args.logdir, config)
 
     # A graph of its own: in one process (a notebook, the tests), a second run must not see the
     # first run's variables or global step.
@@ -216,19 +234,24 @@ def cmd_train(args) -> int:
         learning_rate = cosine_decay(args.learning_rate, decay_steps=steps)
         optimizer = Momentum(learning_rate, momentum=0.9, use_nesterov=True)
         print(f"Training {args.net} on {len(images)} {args.dataset} images ({', '.join(class_names[:3])}, ...): "
-              f"{steps} steps of {args.batch_size} ({steps / len(pipeline):.1f} epochs), SGD with Nesterov momentum 0.9, "
+              f"{steps} steps of {args.batch_size}{processes_note(comm, args.batch_size)} ({steps / len(pipeline):.1f} epochs), SGD with Nesterov momentum 0.9, "
               f"learning rate {args.learning_rate} with cosine decay, weight decay {args.weight_decay}")
         # A diverging run overflows before its loss turns NaN; the NaN check stops it with a clear
         # message (NonFiniteError), so NumPy's own warnings would only be noise before it.
-        with open(os.path.join(args.logdir, TRAIN_LOG), "a") as log_file, np.errstate(over="ignore", invalid="ignore",
+        with open(os.path.join(args.logdir, TRAIN_LOG) if comm.is_root else os.devnull, "a") as log_file, np.errstate(over="ignore", invalid="ignore",
                                                                                         divide="ignore"):
-            train_op = _LoggedTrainOp(learning.create_train_op(loss_fn, optimizer), log_file, learning_rate)
+            train_op = _LoggedTrainOp(learning.create_train_op(loss_fn, optimizer, communicator=comm), log_file, learning_rate)
             learning.train(train_op, pipeline, args.logdir, number_of_steps=steps,
                            log_every_n_steps=args.log_every, save_interval_steps=len(pipeline),
                            save_interval_secs=None, diagnostics_every_n_steps=args.diagnostics,
                            log_fn=progress_printer(steps))
     print(f"Evaluate with: minislim eval --logdir {args.logdir}")
     return 0
+
+
+def processes_note(comm, batch_size: int) -> str:
+    """`` = 4 processes x 64`` in the start line of a data-parallel run ('' for one process)."""
+    return f" = {comm.size} processes x {batch_size // comm.size}" if comm.size > 1 else ""
 
 
 # --- eval ---------------------------------------------------------------------------------
