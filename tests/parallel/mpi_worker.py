@@ -13,7 +13,8 @@ import minislim as slim
 
 GLOBAL_BATCH = 64
 STEPS = 20
-VARIANTS = ("plain", "sync_bn", "seeds_differ")
+VARIANTS = ("plain", "sync_bn", "seeds_differ", "uneven_sync_bn")
+BATCH = {"uneven_sync_bn": 63}  # 2 processes: shards of 32 and 31
 
 
 def examples():
@@ -43,7 +44,7 @@ def run_steps(comm, variant: str, steps: int = STEPS) -> dict:
         # 'seeds_differ': every rank but 0 starts from other weights; rank 0's broadcast must fix that
         slim.set_random_seed(0 if variant != "seeds_differ" or comm is None else comm.rank)
         x, y = examples()
-        data = slim.data.batches(x, y, batch_size=GLOBAL_BATCH, seed=1, communicator=comm)
+        data = slim.data.batches(x, y, batch_size=BATCH.get(variant, GLOBAL_BATCH), seed=1, communicator=comm)
         sync = None if variant == "plain" else (comm if comm is not None else False)
         op = slim.learning.create_train_op(make_loss_fn(sync), slim.optimizers.Momentum(0.1, 0.9),
                                            communicator=comm)

@@ -4,6 +4,7 @@ These tests start MPI jobs, so they are few and short (a tiny net, 20 steps). Th
 saying why, where ``mpi4py`` or ``mpiexec`` is missing (``pip install -e ".[mpi]"``
 installs both from PyPI). The one-process reference runs in the test process itself.
 """
+import functools
 import os
 import shutil
 import subprocess
@@ -26,23 +27,15 @@ def find_mpiexec():
     return shutil.which("mpiexec", path=here) or shutil.which("mpiexec")
 
 
-def why_no_mpi():
-    try:
-        import mpi4py  # noqa: F401
-    except ImportError:
-        return "mpi4py is not installed (pip install -e \".[mpi]\")"
-    if find_mpiexec() is None:
-        return "no mpiexec beside Python or on the PATH (pip install -e \".[mpi]\" brings MPICH's)"
-    return None
-
-
-pytestmark = pytest.mark.skipif(why_no_mpi() is not None, reason=str(why_no_mpi()))
+@functools.lru_cache(maxsize=None)
+def launcher_version() -> str:
+    return subprocess.run([find_mpiexec(), "--version"], capture_output=True, text=True, timeout=30).stdout
 
 
 def mpiexec(n, *args, timeout=120):
     """Run ``args`` on ``n`` processes; returns (exit status, stdout + stderr, seconds)."""
     command = [find_mpiexec(), "-n", str(n)]
-    version = subprocess.run([find_mpiexec(), "--version"], capture_output=True, text=True).stdout
+    version = launcher_version()
     if "Open MPI" in version or "OpenRTE" in version:
         command.append("--oversubscribe")  # more processes than cores is fine for a test
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
@@ -51,6 +44,34 @@ def mpiexec(n, *args, timeout=120):
     done = subprocess.run(command + [sys.executable, *args], capture_output=True, text=True, env=env,
                           timeout=timeout, cwd=ROOT)
     return done.returncode, done.stdout + done.stderr, time.perf_counter() - started
+
+
+PROBE = "from mpi4py import MPI; assert MPI.COMM_WORLD.Get_size() == 2, MPI.COMM_WORLD.Get_size()"
+
+
+@functools.lru_cache(maxsize=None)
+def why_no_mpi():
+    """None when a 2-process MPI job runs here, else the reason the tests skip."""
+    try:
+        import mpi4py  # noqa: F401
+    except ImportError:
+        return "mpi4py is not installed (pip install -e \".[mpi]\")"
+    if find_mpiexec() is None:
+        return "no mpiexec beside Python or on the PATH (pip install -e \".[mpi]\" brings MPICH's)"
+    try:  # installed is not enough: the launcher and the library must also work together
+        status, output, _ = mpiexec(2, "-c", PROBE, timeout=60)
+    except subprocess.TimeoutExpired:
+        return "mpiexec -n 2 did not finish a one-line mpi4py program within 60 s"
+    if status != 0:
+        return f"mpiexec -n 2 cannot run an mpi4py program here: {output.strip()[-300:]}"
+    return None
+
+
+@pytest.fixture(autouse=True)
+def _needs_mpi():
+    """Probed once, when the first of these tests runs (not when the suite is collected)."""
+    if why_no_mpi() is not None:
+        pytest.skip(why_no_mpi())
 
 
 # float32 rounding: the sums over 32 + 32 and over 64 examples round differently; 20 steps of
