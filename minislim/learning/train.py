@@ -60,6 +60,7 @@ from minislim.framework.graph import get_rng_state, set_rng_state
 from minislim.framework.variables import get_variables
 from minislim.learning.diagnostics import Watch
 from minislim.learning.train_op import NonFiniteError
+from minislim.parallel.data_parallel import any_rank
 
 
 class DataExhausted(Exception):
@@ -278,6 +279,8 @@ def train(train_op, data, logdir: str, number_of_steps: int | None = None, log_e
                     line += f"  time left {_format_seconds((number_of_steps - step) / rate)}"
                 log_fn(line)
                 window_start, window_steps, window_examples = time.perf_counter(), 0, 0
+            if comm is not None and comm.size > 1 and any_rank(comm, bool(interrupted)):
+                interrupted.append(True)  # Ctrl-C reached some process: all stop after this same step
             if interrupted:
                 raise KeyboardInterrupt
             due_steps = save_interval_steps and step % save_interval_steps == 0

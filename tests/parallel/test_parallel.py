@@ -238,3 +238,35 @@ def test_a_process_other_than_rank_0_neither_logs_nor_saves(tmp_path):
                                    save_interval_steps=2, log_fn=lines.append)
     assert loss is not None and int(op.global_step.data) == 4
     assert lines == [] and list(tmp_path.iterdir()) == []
+
+
+class InterruptedElsewhere(Mirror):
+    """As Mirror, but another process reports Ctrl-C in the ``at``-th one-value all-reduce."""
+
+    def __init__(self, rank, at):
+        super().__init__(rank, 2)
+        self.flags, self.at = 0, at
+
+    def _allreduce_sum(self, buffer):
+        super()._allreduce_sum(buffer)
+        if buffer.size == 1:  # train's "was anyone interrupted?" flag
+            self.flags += 1
+            buffer += self.flags == self.at
+
+
+@pytest.mark.parametrize("rank", [0, 1])
+def test_ctrl_c_in_one_process_stops_every_process_after_the_same_step(tmp_path, rank):
+    lines = []
+    with slim.Graph().as_default():
+        op = slim.learning.create_train_op(loss_fn, slim.optimizers.SGD(0.5),
+                                           communicator=InterruptedElsewhere(rank, at=4))  # (the first
+        # one-value all-reduce is the first step's "did the broadcast change a trainable variable?")
+        with pytest.raises(KeyboardInterrupt):
+            slim.learning.train(op, [data()], str(tmp_path), number_of_steps=10, save_interval_secs=None,
+                                log_every_n_steps=0, log_fn=lines.append)
+    assert int(op.global_step.data) == 3
+    if rank == 0:  # rank 0 saves the step all processes stopped after
+        assert [p.name for p in tmp_path.iterdir()] == ["model.ckpt-3.npz"]
+        assert lines[-1].startswith("Interrupted at step 3: saved")
+    else:
+        assert lines == [] and list(tmp_path.iterdir()) == []
