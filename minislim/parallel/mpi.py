@@ -28,8 +28,9 @@ import numpy as np
 from minislim.parallel.communicator import Communicator, SingleProcessCommunicator
 
 # What launchers put in the environment of each process: MPICH's Hydra and Intel MPI (PMI),
-# Open MPI, and PMIx-based launchers (Slurm's srun --mpi=pmix).
-_SIZE_VARIABLES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS")
+# Open MPI, and Slurm's srun (the step's task count, set only inside an srun step, not in
+# the batch script itself).
+_SIZE_VARIABLES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "SLURM_STEP_NUM_TASKS")
 
 
 def launched_size() -> int:
