@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import sys
@@ -32,13 +33,13 @@ import time
 
 import numpy as np
 
-from minislim import checkpoint, data, datasets, evaluation, learning, losses, metrics, model_analyzer, parallel
+from minislim import (checkpoint, data, datasets, evaluation, learning, losses, metrics, model_analyzer, parallel,
+                      recipe)
 from minislim.autograd.tensor import Tensor
 from minislim.datasets.files import check_directory
 from minislim.framework.graph import Graph, set_random_seed
 from minislim.framework.variables import get_model_variables
 from minislim.nets import nets_factory
-from minislim.optimizers import Momentum, cosine_decay
 
 CONFIG = "minislim.json"
 TRAIN_LOG = "train_log.jsonl"
@@ -66,18 +67,30 @@ def load_split(dataset: str, data_dir, split: str, num_examples=None):
     return images, labels, datasets.mnist.class_names(data_dir)
 
 
-def train_pipeline(images, labels, mean, std, batch_size: int, seed: int, augment: bool, communicator=None):
-    transforms = [data.RandomCrop(images.shape[1], padding=4), data.RandomFlip()] if augment else []
-    return data.batches(images, labels, batch_size=batch_size, shuffle=True, seed=seed,
-                        augment=data.Compose(transforms + [data.Normalize(mean, std)]), communicator=communicator)
+def train_pipeline(images, labels, mean, std, batch_size: int, seed: int, augment: bool,
+                   run_recipe: recipe.Recipe | None = None, communicator=None):
+    """The training batches of ``run_recipe`` (default: the default recipe), with or without augmentation;
+    with a ``communicator``, this process's shard of each global batch (see :mod:`minislim.parallel`)."""
+    run_recipe = (run_recipe or recipe.Recipe()).replace(augment=augment)
+    return recipe.train_pipeline(images, labels, mean, std, batch_size, seed, run_recipe, communicator=communicator)
+
+
+def recipe_of(config: dict) -> recipe.Recipe:
+    """The recipe a logdir's run trains with (runs recorded before recipes existed: the old one)."""
+    if "recipe" in config:
+        return recipe.Recipe(**config["recipe"])
+    return recipe.Recipe(decay_all_variables=False, warmup_fraction=0.0, label_smoothing=0.0, pad_with_mean=False,
+                         flip_averaging=False, augment=config.get("augment", True))
 
 
 # --- the model ----------------------------------------------------------------------------
 
 def network(config: dict, is_training: bool):
-    """The net function that ``config`` describes."""
+    """The net function that ``config`` describes (its arg_scope's weight decay: 0 when the
+    optimizer decays every variable, the default recipe)."""
+    weight_decay = recipe_of(config).replace(weight_decay=config["weight_decay"]).net_weight_decay()
     return nets_factory.get_network_fn(config["net"], num_classes=config["num_classes"],
-                                       weight_decay=config["weight_decay"], is_training=is_training)
+                                       weight_decay=weight_decay, is_training=is_training)
 
 
 def check_net_fits(config: dict) -> None:
@@ -194,7 +207,12 @@ def _cmd_train(args, comm) -> int:
         mean, std = np.array(recorded["mean"]), np.array(recorded["std"])
     else:
         mean, std = data.channel_stats(images)
-    pipeline = train_pipeline(images, labels, mean, std, args.batch_size, args.seed, not args.no_augment, comm)
+    # a resumed run keeps its recipe (one recorded before recipes existed: the old one)
+    run_recipe = (recipe_of(recorded) if recorded is not None else recipe.Recipe()).replace(
+        learning_rate=args.learning_rate, weight_decay=args.weight_decay, augment=not args.no_augment,
+        **({} if args.label_smoothing is None else {"label_smoothing": args.label_smoothing}))
+    pipeline = train_pipeline(images, labels, mean, std, args.batch_size, args.seed, not args.no_augment,
+                              run_recipe, comm)
     steps = args.steps if args.steps is not None else args.epochs * len(pipeline)
     config = {"net": args.net, "dataset": args.dataset, "num_classes": len(class_names),
               "class_names": class_names, "image_shape": list(images.shape[1:]),
@@ -202,6 +220,7 @@ def _cmd_train(args, comm) -> int:
               "weight_decay": args.weight_decay, "learning_rate": args.learning_rate,
               "batch_size": args.batch_size, "epochs": args.epochs, "steps": steps,
               "train_size": int(len(images)), "seed": args.seed, "augment": not args.no_augment,
+              "recipe": dataclasses.asdict(run_recipe),
               "data_dir": os.path.abspath(args.data_dir) if args.data_dir else None}
     check_net_fits(config)
     if recorded is not None:
@@ -228,14 +247,18 @@ def _cmd_train(args, comm) -> int:
 
         def loss_fn(batch_images, batch_labels):
             logits, _ = network_fn(Tensor(batch_images))
-            losses.sparse_softmax_cross_entropy(logits, batch_labels)
+            recipe.classification_loss(logits, batch_labels, run_recipe)
             return losses.get_total_loss()
 
-        learning_rate = cosine_decay(args.learning_rate, decay_steps=steps)
-        optimizer = Momentum(learning_rate, momentum=0.9, use_nesterov=True)
+        optimizer = recipe.optimizer(run_recipe, steps)
+        learning_rate = optimizer.learning_rate
         print(f"Training {args.net} on {len(images)} {args.dataset} images ({', '.join(class_names[:3])}, ...): "
-              f"{steps} steps of {args.batch_size}{processes_note(comm, args.batch_size)} ({steps / len(pipeline):.1f} epochs), SGD with Nesterov momentum 0.9, "
-              f"learning rate {args.learning_rate} with cosine decay, weight decay {args.weight_decay}")
+              f"{steps} steps of {args.batch_size}{processes_note(comm, args.batch_size)} ({steps / len(pipeline):.1f} "
+              f"epochs), SGD with Nesterov momentum "
+              f"{run_recipe.momentum}, learning rate {run_recipe.learning_rate} (linear warm-up over "
+              f"{run_recipe.warmup_steps(steps)} steps, then cosine decay), weight decay {run_recipe.weight_decay} "
+              f"({'every variable' if run_recipe.decay_all_variables else 'weights only'}), "
+              f"label smoothing {run_recipe.label_smoothing}")
         # A diverging run overflows before its loss turns NaN; the NaN check stops it with a clear
         # message (NonFiniteError), so NumPy's own warnings would only be noise before it.
         with open(os.path.join(args.logdir, TRAIN_LOG) if comm.is_root else os.devnull, "a") as log_file, np.errstate(over="ignore", invalid="ignore",
@@ -276,9 +299,14 @@ def cmd_eval(args) -> int:
     batches = [(normalized[i:i + args.batch_size], labels[i:i + args.batch_size])
                for i in range(0, len(images), args.batch_size)]
     network_fn = network(config, is_training=False)
+    trained = recipe_of(config)
+    flip_averaging = trained.flip_averaging and trained.augment and not args.no_tta
 
     def eval_fn(batch_images, batch_labels):
-        logits, _ = network_fn(Tensor(batch_images))
+        if flip_averaging:
+            logits = recipe.flip_averaged_logits(network_fn, batch_images)
+        else:
+            logits, _ = network_fn(Tensor(batch_images))
         loss = losses.sparse_softmax_cross_entropy(logits, batch_labels, loss_collection=None)
         return {"accuracy": (logits.data, batch_labels), "loss": (loss.data, len(batch_labels))}
 
@@ -288,13 +316,15 @@ def cmd_eval(args) -> int:
                                            log_fn=None)
     summary = {"accuracy": float(results["accuracy"]), "loss": float(results["loss"]),
                "examples": int(len(images)), "global_step": results["global_step"],
-               "checkpoint": os.path.abspath(path), "split": args.split, "net": config["net"]}
+               "checkpoint": os.path.abspath(path), "split": args.split, "net": config["net"],
+               "flip_averaging": flip_averaging}
     if args.json:  # strict JSON: a NaN loss (a diverged model) is null
         print(json.dumps({key: None if isinstance(value, float) and not np.isfinite(value) else value
                           for key, value in summary.items()}, allow_nan=False))
     else:
         print(f"{config['net']} at step {summary['global_step']} on {len(images)} {dataset} {args.split} images: "
-              f"accuracy {summary['accuracy']:.4f}, loss {summary['loss']:.4f}")
+              f"accuracy {summary['accuracy']:.4f}, loss {summary['loss']:.4f}"
+              f"{' (averaged over each image and its mirror; --no-tta: without)' if flip_averaging else ''}")
     return 0
 
 
@@ -335,6 +365,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--weight-decay", type=float, help="L2 weight decay (default: 5e-4; lenet: 0)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--no-augment", action="store_true", help="no random crops and flips")
+    train.add_argument("--label-smoothing", type=float, help="label smoothing of the loss (default: 0.1)")
     train.add_argument("--log-every", type=int, default=20, help="print progress every N steps")
     train.add_argument("--diagnostics", type=int, help="print the per-layer diagnostics table every N steps")
     train.add_argument("--logdir", required=True)
@@ -348,6 +379,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--checkpoint", help="a checkpoint file (default: the newest in --logdir)")
     evaluate.add_argument("--batch-size", type=int, default=500)
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.add_argument("--no-tta", action="store_true",
+                          help="no flip averaging (default: on for nets trained with flips, as recorded in the logdir)")
     evaluate.set_defaults(run=cmd_eval)
 
     summary = commands.add_parser("summary", help="print the variables of a net (the model analyzer's table)")
@@ -370,6 +403,9 @@ def check_numbers(args) -> None:
         value = getattr(args, name, None)
         if value is not None and not (np.isfinite(value) and value >= 0):
             raise UsageError(f"--{name.replace('_', '-')} must be a finite number >= 0, got {value}")
+    smoothing = getattr(args, "label_smoothing", None)
+    if smoothing is not None and not 0 <= smoothing < 1:
+        raise UsageError(f"--label-smoothing must be in [0, 1), got {smoothing}")
 
 
 def main(argv=None) -> int:

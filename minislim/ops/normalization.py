@@ -43,7 +43,15 @@ from minislim.ops.registry import register
 
 
 class BatchNormTraining(Function):
-    """``y = scale * (x - mean) / sqrt(var + eps) + offset`` with the batch's mean and var."""
+    """``y = scale * (x - mean) / sqrt(var + eps) + offset`` with the batch's mean and var.
+
+    Memory traffic decides its speed (a few flops per value), so each line below is one
+    pass over the ``[M, C]`` values, and there are as few as NumPy allows: forward, a sum,
+    a subtraction, a sum of squares and ``y = centered * (scale / std) + offset`` (two
+    passes); backward, the two sums of the gradient and ``d x`` in four passes. The
+    backward pass uses ``x - mean`` (kept) in place of ``x_hat``, folding ``1 / std`` into
+    the per-channel factors instead of into a full-size array.
+    """
 
     def __init__(self, epsilon: float = 1e-3):
         self.epsilon = epsilon
@@ -58,29 +66,31 @@ class BatchNormTraining(Function):
         count = rows.shape[0]
         if count == 0:
             raise ValueError(f"fused_batch_norm: x of shape {x.shape} has no values to normalise")
-        mean = channel_sums(rows) / count
-        centered = rows - mean
-        variance = np.einsum("mc,mc->c", centered, centered) / count  # sum of squares, one pass
+        mean = channel_sums(rows) / count                              # pass 1
+        centered = rows - mean                                         # pass 2
+        variance = np.einsum("mc,mc->c", centered, centered) / count   # pass 3: sum of squares
         inv_std = 1.0 / np.sqrt(variance + np.asarray(self.epsilon, dtype=variance.dtype))
-        x_hat = centered
-        x_hat *= inv_std  # in place: `centered` is not needed any more
         self.batch_mean, self.batch_variance = mean, variance
-        self.save_for_backward(x_hat, inv_std, scale)
-        y = x_hat * scale
-        y += offset
+        self.save_for_backward(centered, inv_std, scale)
+        y = centered * (scale * inv_std)                               # pass 4
+        y += offset                                                    # pass 5
         return y.reshape(x.shape)
 
     def backward(self, grad_output):
-        x_hat, inv_std, scale = self.saved_arrays
-        g = np.ascontiguousarray(grad_output).reshape(x_hat.shape)
+        centered, inv_std, scale = self.saved_arrays
+        g = np.ascontiguousarray(grad_output).reshape(centered.shape)
         count = g.shape[0]
-        grad_offset = channel_sums(g)
-        grad_scale = np.einsum("mc,mc->c", g, x_hat)  # sum of g * x_hat per channel, one pass
+        grad_offset = channel_sums(g)                                  # pass 1: sum(g)
+        grad_scale = np.einsum("mc,mc->c", g, centered) * inv_std      # pass 2: sum(g * x_hat)
         grad_x = None
         if self.needs_input_grad[0]:
-            grad_x = g - grad_offset / count
-            grad_x -= x_hat * (grad_scale / count)
-            grad_x *= scale * inv_std
+            # d x = scale / std * (g - mean(g) - x_hat * mean(g * x_hat)), per channel:
+            #     = g * k - centered * k_centered - k_offset
+            k = scale * inv_std
+            k_centered = k * inv_std * grad_scale / count
+            grad_x = g * k                                             # pass 3
+            grad_x -= centered * k_centered                            # passes 4 and 5
+            grad_x -= k * grad_offset / count                          # pass 6
             grad_x = grad_x.reshape(grad_output.shape)
         return (grad_x, grad_scale if self.needs_input_grad[1] else None,
                 grad_offset if self.needs_input_grad[2] else None)

@@ -37,13 +37,15 @@ class Adam(Optimizer):
         beta1, beta2: decay rates of the moment estimates, in [0, 1).
         epsilon: added to ``sqrt(v)`` (TF's default 1e-8).
         name: shown in errors.
+        weight_decay: L2 decay of every updated variable, added to the gradient (see
+            :class:`~minislim.optimizers.optimizer.Optimizer`; PyTorch's Adam, not AdamW).
     """
 
     slot_names = ("m", "v")
 
     def __init__(self, learning_rate: LearningRate = 0.001, beta1: float = 0.9, beta2: float = 0.999,
-                 epsilon: float = 1e-8, name: str = "Adam"):
-        super().__init__(learning_rate, name)
+                 epsilon: float = 1e-8, name: str = "Adam", weight_decay: float = 0.0):
+        super().__init__(learning_rate, name, weight_decay)
         for label, beta in (("beta1", beta1), ("beta2", beta2)):
             if not 0.0 <= beta < 1.0:
                 raise ValueError(f"{name}: {label} must be in [0, 1), got {beta}")

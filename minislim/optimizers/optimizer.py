@@ -70,6 +70,11 @@ class Optimizer:
         learning_rate: a number, or a schedule: a callable of the global step (see
             :mod:`minislim.optimizers.schedules`).
         name: the optimizer's name (shown in errors and checkpoints).
+        weight_decay: ``wd >= 0``: every update first adds ``wd * w`` to the gradient of each
+            variable ``w`` it updates (L2 decay of every trained variable, batch norm's and
+            biases included: PyTorch's ``weight_decay`` argument). TF-Slim's way, a
+            ``weights_regularizer`` in the layers' ``arg_scope``, adds the same term to the
+            loss, but only for the layers' weights.
     """
 
     #: the names of the per-variable slots this rule keeps, e.g. ("momentum",)
@@ -77,7 +82,11 @@ class Optimizer:
     #: the value each slot starts with
     slot_initial_value: float = 0.0
 
-    def __init__(self, learning_rate: LearningRate, name: str):
+    def __init__(self, learning_rate: LearningRate, name: str, weight_decay: float = 0.0):
+        weight_decay = float(weight_decay)
+        if not np.isfinite(weight_decay) or weight_decay < 0:
+            raise ValueError(f"{name}: weight_decay must be a finite number >= 0, got {weight_decay}")
+        self.weight_decay = weight_decay
         if not callable(learning_rate):
             learning_rate = float(learning_rate)
             if not np.isfinite(learning_rate) or learning_rate < 0:
@@ -216,6 +225,8 @@ class Optimizer:
                                  f"the variable has shape {var.shape}")
             if grad.dtype != var.dtype:
                 grad = grad.astype(var.dtype)
+            if self.weight_decay:  # L2 decay: the gradient of wd/2 * |w|^2 (a new array; grad is the caller's)
+                grad = grad + var.dtype.type(self.weight_decay) * var.data
             slots = {name: t.data for name, t in self._slots_for(var).items()}
             new_value = self._update(grad, var.data, slots, var.dtype.type(lr))
             _set_value(var, new_value)

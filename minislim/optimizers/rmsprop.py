@@ -34,13 +34,16 @@ class RMSProp(Optimizer):
         epsilon: added inside the square root (TF's default 1e-10).
         centered: normalise by an estimate of the variance instead of the second moment.
         name: shown in errors.
+        weight_decay: L2 decay of every updated variable, added to the gradient (see
+            :class:`~minislim.optimizers.optimizer.Optimizer`).
     """
 
     slot_initial_value = 1.0  # TF 1 starts rms at one; momentum and mg are reset to 0 below
 
     def __init__(self, learning_rate: LearningRate, decay: float = 0.9, momentum: float = 0.0,
-                 epsilon: float = 1e-10, centered: bool = False, name: str = "RMSProp"):
-        super().__init__(learning_rate, name)
+                 epsilon: float = 1e-10, centered: bool = False, name: str = "RMSProp",
+                 weight_decay: float = 0.0):
+        super().__init__(learning_rate, name, weight_decay)
         if not 0.0 <= decay < 1.0:
             raise ValueError(f"{name}: decay must be in [0, 1), got {decay}")
         if not 0.0 <= momentum < 1.0:

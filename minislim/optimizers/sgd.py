@@ -32,10 +32,11 @@ class SGD(Optimizer):
     Args:
         learning_rate: a number or a schedule of the global step.
         name: shown in errors.
+        weight_decay: L2 decay of every updated variable (see :class:`Optimizer`).
     """
 
-    def __init__(self, learning_rate: LearningRate, name: str = "GradientDescent"):
-        super().__init__(learning_rate, name)
+    def __init__(self, learning_rate: LearningRate, name: str = "GradientDescent", weight_decay: float = 0.0):
+        super().__init__(learning_rate, name, weight_decay)
 
     def _update(self, grad, value, slots, lr):
         return value - lr * grad
@@ -49,13 +50,15 @@ class Momentum(Optimizer):
         momentum: the decay of the accumulator, in [0, 1).
         use_nesterov: use Nesterov's look-ahead form.
         name: shown in errors.
+        weight_decay: L2 decay of every updated variable, added to the gradient before the
+            accumulator (PyTorch's ``SGD(weight_decay=...)``; see :class:`Optimizer`).
     """
 
     slot_names = ("momentum",)
 
     def __init__(self, learning_rate: LearningRate, momentum: float, use_nesterov: bool = False,
-                 name: str = "Momentum"):
-        super().__init__(learning_rate, name)
+                 name: str = "Momentum", weight_decay: float = 0.0):
+        super().__init__(learning_rate, name, weight_decay)
         if not 0.0 <= momentum < 1.0:
             raise ValueError(f"{name}: momentum must be in [0, 1), got {momentum}")
         self.momentum = float(momentum)
@@ -72,4 +75,4 @@ class Momentum(Optimizer):
 
     def __repr__(self) -> str:
         return (f"Momentum(learning_rate={self.learning_rate!r}, momentum={self.momentum}, "
-                f"use_nesterov={self.use_nesterov})")
+                f"use_nesterov={self.use_nesterov}, weight_decay={self.weight_decay})")

@@ -66,7 +66,7 @@ def test_lenet_trains_with_its_own_defaults_unless_told(tmp_path, capsys):
     code, out, _ = run(["train", "--net", "lenet", "--steps", "1", *TINY, "--logdir", logdir], capsys)
     config = json.load(open(os.path.join(logdir, "minislim.json")))
     assert code == 0 and (config["learning_rate"], config["weight_decay"]) == (0.001, 0.0)
-    assert "learning rate 0.001 with cosine decay, weight decay 0.0" in out
+    assert "learning rate 0.001 (linear warm-up" in out and "weight decay 0.0 (every variable)" in out
 
     logdir = str(tmp_path / "told")
     code, out, err = run(["train", "--net", "lenet", "--steps", "1", "--learning-rate", "0.02", "--weight-decay",
