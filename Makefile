@@ -24,6 +24,7 @@ bench:  ## benchmarks: autograd overhead, convolution vs GEMM floor, a vgg_cifar
 	$(PYTHON) bench/conv.py
 	$(PYTHON) bench/train_cifar.py --step-time
 	$(PYTHON) bench/predict.py
+	$(PYTHON) bench/parallel.py
 
 notebooks:  ## execute every notebook top to bottom in a fresh kernel
 	$(PYTEST) tests/test_notebooks.py -m slow

@@ -95,6 +95,11 @@ from minislim.checkpoint import assign_from_checkpoint_fn  # noqa: E402
 
 __all__ += ["checkpoint", "evaluation", "learning", "assign_from_checkpoint_fn"]
 
+# --- data parallelism over MPI (slim.parallel: communicators, gradient all-reduce, sync batch norm) ---
+from minislim import parallel  # noqa: E402
+
+__all__ += ["parallel"]
+
 # --- nets, datasets, data (layer 9) ---
 from minislim import data, datasets, exercises, nets  # noqa: E402
 

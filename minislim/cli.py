@@ -30,6 +30,7 @@ LeNet/conv1/weights ...
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
@@ -38,7 +39,8 @@ import time
 
 import numpy as np
 
-from minislim import checkpoint, data, datasets, evaluation, learning, losses, metrics, model_analyzer, recipe
+from minislim import (checkpoint, data, datasets, evaluation, learning, losses, metrics, model_analyzer, parallel,
+                      recipe)
 from minislim.autograd.anomaly import AnomalyError, detect_anomaly
 from minislim.autograd.tensor import Tensor
 from minislim.datasets.files import check_directory
@@ -88,10 +90,11 @@ def check_split(images, labels, names, dataset, data_dir, split):
 
 
 def train_pipeline(images, labels, mean, std, batch_size: int, seed: int, augment: bool,
-                   run_recipe: recipe.Recipe | None = None):
-    """The training batches of ``run_recipe`` (default: the default recipe), with or without augmentation."""
+                   run_recipe: recipe.Recipe | None = None, communicator=None):
+    """The training batches of ``run_recipe`` (default: the default recipe), with or without augmentation;
+    with a ``communicator``, this process's shard of each global batch (see :mod:`minislim.parallel`)."""
     run_recipe = (run_recipe or recipe.Recipe()).replace(augment=augment)
-    return recipe.train_pipeline(images, labels, mean, std, batch_size, seed, run_recipe)
+    return recipe.train_pipeline(images, labels, mean, std, batch_size, seed, run_recipe, communicator=communicator)
 
 
 def recipe_of(config: dict) -> recipe.Recipe:
@@ -202,6 +205,8 @@ def cmd_train_locked(args) -> int:
     training log back to the checkpoint the run resumes from (one record per step)."""
     if args.net not in nets_factory.networks_map:
         raise UsageError(f"unknown net {args.net!r}; known nets: {', '.join(sorted(nets_factory.networks_map))}")
+    if not parallel.world().is_root:  # under mpiexec, rank 0 alone holds the lock and writes the log
+        return cmd_train(args)
     prepare_logdir(args.logdir)
     with lock_logdir(args.logdir):
         found = checkpoint.all_checkpoints(args.logdir)
@@ -210,9 +215,24 @@ def cmd_train_locked(args) -> int:
 
 
 def cmd_train(args) -> int:
+    """``minislim train``; under ``mpiexec -n N`` each of the N processes trains on its share
+    of every (global) batch of ``--batch-size``, and rank 0 alone prints, logs and saves."""
+    comm = parallel.world()
+    quiet = (UsageError, datasets.DatasetError, checkpoint.CheckpointError, learning.NonFiniteError)
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(parallel.abort_on_error(comm, "minislim train", quiet=quiet))
+        if not comm.is_root:
+            stack.enter_context(contextlib.redirect_stdout(stack.enter_context(open(os.devnull, "w"))))
+        return _cmd_train(args, comm)
+
+
+def _cmd_train(args, comm) -> int:
     if args.net not in nets_factory.networks_map:
         raise UsageError(f"unknown net {args.net!r}; known nets: {', '.join(sorted(nets_factory.networks_map))}")
     resolve_train_defaults(args)
+    if args.batch_size % comm.size:
+        raise UsageError(f"--batch-size {args.batch_size} is the global batch: it must divide among the {comm.size} "
+                         f"processes (try {args.batch_size - args.batch_size % comm.size or comm.size})")
     if os.path.exists(args.logdir) and not os.path.isdir(args.logdir):
         raise UsageError(f"--logdir {args.logdir} is a file, not a directory")
     os.makedirs(args.logdir, exist_ok=True)
@@ -231,7 +251,7 @@ def cmd_train(args) -> int:
         learning_rate=args.learning_rate, weight_decay=args.weight_decay, augment=not args.no_augment,
         **({} if args.label_smoothing is None else {"label_smoothing": args.label_smoothing}))
     pipeline = train_pipeline(images, labels, mean, std, args.batch_size, args.seed, not args.no_augment,
-                              run_recipe)
+                              run_recipe, comm)
     steps = args.steps if args.steps is not None else args.epochs * len(pipeline)
     config = {"net": args.net, "dataset": args.dataset, "num_classes": len(class_names),
               "class_names": class_names, "image_shape": list(images.shape[1:]),
@@ -254,7 +274,9 @@ def cmd_train(args) -> int:
                    if recorded.get(k) != config[k]]
         if changed:
             print("note: the recipe differs from the one recorded in the logdir: " + ", ".join(changed))
-    write_config(args.logdir, config)
+    comm.barrier()  # every process has read the logdir's config before rank 0 rewrites it
+    if comm.is_root:
+        write_config(args.logdir, config)
 
     # A graph of its own: in one process (a notebook, the tests), a second run must not see the
     # first run's variables or global step.
@@ -270,16 +292,17 @@ def cmd_train(args) -> int:
         optimizer = recipe.optimizer(run_recipe, steps)
         learning_rate = optimizer.learning_rate
         print(f"Training {args.net} on {len(images)} {args.dataset} images ({', '.join(class_names[:3])}, ...): "
-              f"{steps} steps of {args.batch_size} ({steps / len(pipeline):.1f} epochs), SGD with Nesterov momentum "
+              f"{steps} steps of {args.batch_size}{processes_note(comm, args.batch_size)} ({steps / len(pipeline):.1f} "
+              f"epochs), SGD with Nesterov momentum "
               f"{run_recipe.momentum}, learning rate {run_recipe.learning_rate} (linear warm-up over "
               f"{run_recipe.warmup_steps(steps)} steps, then cosine decay), weight decay {run_recipe.weight_decay} "
               f"({'every variable' if run_recipe.decay_all_variables else 'weights only'}), "
               f"label smoothing {run_recipe.label_smoothing}")
         # A diverging run overflows before its loss turns NaN; the NaN check stops it with a clear
         # message (NonFiniteError), so NumPy's own warnings would only be noise before it.
-        with open(os.path.join(args.logdir, TRAIN_LOG), "a") as log_file, np.errstate(over="ignore", invalid="ignore",
+        with open(os.path.join(args.logdir, TRAIN_LOG) if comm.is_root else os.devnull, "a") as log_file, np.errstate(over="ignore", invalid="ignore",
                                                                                         divide="ignore"):
-            train_op = _LoggedTrainOp(learning.create_train_op(loss_fn, optimizer), log_file, learning_rate)
+            train_op = _LoggedTrainOp(learning.create_train_op(loss_fn, optimizer, communicator=comm), log_file, learning_rate)
             learning.train(train_op, pipeline, args.logdir, number_of_steps=steps,
                            log_every_n_steps=args.log_every, save_interval_steps=len(pipeline),
                            save_interval_secs=None, diagnostics_every_n_steps=args.diagnostics,
@@ -300,6 +323,11 @@ def cmd_train_checked(args) -> int:
     except AnomalyError as error:
         print(f"minislim train: error: {error}", file=sys.stderr)
         return 1
+
+
+def processes_note(comm, batch_size: int) -> str:
+    """`` = 4 processes x 64`` in the start line of a data-parallel run ('' for one process)."""
+    return f" = {comm.size} processes x {batch_size // comm.size}" if comm.size > 1 else ""
 
 
 # --- eval ---------------------------------------------------------------------------------

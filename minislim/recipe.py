@@ -85,10 +85,11 @@ def augmentation(image_size: int, mean, std, recipe: Recipe):
     return data.Compose([normalize, *moves] if recipe.pad_with_mean else [*moves, normalize])
 
 
-def train_pipeline(images, labels, mean, std, batch_size: int, seed: int, recipe: Recipe):
-    """Shuffled, augmented, normalised batches ``(images float32, labels)`` for training."""
+def train_pipeline(images, labels, mean, std, batch_size: int, seed: int, recipe: Recipe, communicator=None):
+    """Shuffled, augmented, normalised batches ``(images float32, labels)`` for training (with a
+    ``communicator``: this process's shard of each global batch of ``batch_size``)."""
     return data.batches(images, labels, batch_size=batch_size, shuffle=True, seed=seed,
-                        augment=augmentation(images.shape[1], mean, std, recipe))
+                        augment=augmentation(images.shape[1], mean, std, recipe), communicator=communicator)
 
 
 def classification_loss(logits, labels, recipe: Recipe):

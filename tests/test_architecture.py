@@ -13,6 +13,7 @@ LAYERS = {
     "kernels": 1,
     "autograd": 2,
     "ops": 3, "nn": 3, "testing": 3,
+    "parallel": 3,
     "framework": 4,
     "layers": 5, "model_analyzer": 5,
     "viz": 5,

@@ -164,3 +164,25 @@ def test_overhead_bench_prints_the_cost_of_the_higher_order_design(capsys):
     assert "the same, recorded (create_graph=True)" in out
     tensor_ops, all_ops = (int(n) for n in re.search(r"has (\d+) such ops \(of (\d+);", out).groups())
     assert 0 < tensor_ops < all_ops
+
+
+@pytest.mark.slow  # three configurations of fresh processes, vgg_cifar at batch 4: about 10 s
+def test_parallel_bench_reports_three_configurations_and_the_cost_model():
+    import contextlib
+    import io
+
+    import parallel as parallel_bench
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert parallel_bench.main(["--batch", "4", "--steps", "1"]) == 0
+    text = out.getvalue()
+    one, single = table_rows(text, "1 process x 2 threads")[0], table_rows(text, "1 process x 1 thread (reference)")[0]
+    assert float(one[1]) > 0 and float(single[1]) > 0 and one[6] == "0.00 MB"  # one process: nothing to send
+    two = table_rows(text, "2 processes x 1 thread")[0]
+    if "not available" not in two[1]:
+        assert float(two[1]) > 0 and 0 <= float(two[4].rstrip("%")) <= 100
+        assert two[6] == f"{4 * 814570 / 1e6:.2f} MB"  # every trainable float32 of vgg_cifar, once per step
+    assert len(table_rows(text, "64")) == 1 and "outweighs the computation below" in text
+    # the ring all-reduce sends 2 (N-1)/N of the bytes: at 2 machines, the bytes once, plus two latencies
+    assert parallel_bench.ring_allreduce_seconds(1e6, 2, 8e6, latency=0) == pytest.approx(1.0)
+    assert parallel_bench.ring_allreduce_seconds(1e6, 1, 8e6) == 0.0

@@ -38,6 +38,7 @@ from typing import Callable, Dict, Iterator, Optional, Tuple
 import numpy as np
 
 from minislim.data.prefetch import Prefetcher
+from minislim.parallel.data_parallel import shard_bounds
 
 Transform = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 
@@ -50,7 +51,7 @@ STATE_KEYS = ("epoch", "batch", "seed", "num_examples", "batch_size", "shuffle",
 
 def batches(*arrays: np.ndarray, batch_size: int, shuffle: bool = True, seed: int = 0,
             augment: Optional[Transform] = None, drop_remainder: bool = False,
-            prefetch: int = 0) -> "Batches":
+            prefetch: int = 0, communicator=None) -> "Batches":
     """Return a re-iterable pipeline of mini-batches over ``arrays``.
 
     Args:
@@ -65,12 +66,19 @@ def batches(*arrays: np.ndarray, batch_size: int, shuffle: bool = True, seed: in
             ``Compose([RandomCrop(32, padding=4), RandomFlip(), Normalize(mean, std)])``.
         drop_remainder: drop the last, smaller batch of each epoch.
         prefetch: how many batches a background thread prepares ahead (0: no thread).
+        communicator: data-parallel training (:mod:`minislim.parallel`): ``batch_size``
+            is then the *global* batch, and this process receives its shard of each one
+            (rank r of n takes the r-th of n consecutive, near-equal slices), so n processes
+            together see exactly the batches, augmentation included, of one process with
+            the whole batch. The state (:meth:`Batches.state_dict`) counts global batches,
+            so a run resumes with any number of processes.
 
     Returns:
         A :class:`Batches` pipeline.
     """
     return Batches(arrays, batch_size=batch_size, shuffle=shuffle, seed=seed,
-                   augment=augment, drop_remainder=drop_remainder, prefetch=prefetch)
+                   augment=augment, drop_remainder=drop_remainder, prefetch=prefetch,
+                   communicator=communicator)
 
 
 class Batches:
@@ -88,7 +96,7 @@ class Batches:
 
     def __init__(self, arrays, *, batch_size: int, shuffle: bool = True, seed: int = 0,
                  augment: Optional[Transform] = None, drop_remainder: bool = False,
-                 prefetch: int = 0):
+                 prefetch: int = 0, communicator=None):
         if not arrays:
             raise ValueError("batches: give at least one array")
         self.arrays = tuple(np.asarray(a) for a in arrays)
@@ -119,6 +127,8 @@ class Batches:
         if len(self) == 0:
             raise ValueError(f"batches: {self.num_examples} examples give no batch of "
                              f"{self.batch_size} with drop_remainder=True")
+        self.communicator = communicator
+        self._check_shards()
         self.epoch = 0
         self.batch = 0
         self._token = 0          # identifies the active iteration
@@ -153,10 +163,41 @@ class Batches:
             raise IndexError(f"batches: batch index {index} outside 0..{len(self) - 1}")
         order = self.order(epoch) if order is None else order
         chosen = order[index * self.batch_size:(index + 1) * self.batch_size]
+        shard = self._shard(len(chosen))
+        if shard is not None and self.augment is None:
+            chosen = chosen[shard]  # this process's rows only
         out = [np.take(a, chosen, axis=0) for a in self.arrays]
         if self.augment is not None:
+            # the whole global batch is augmented, with its one generator, then sliced: each
+            # example gets the crop and flip it gets in a one-process run
             out[0] = self.augment(out[0], _generator(self.seed, _AUGMENT, epoch, index))
+            if shard is not None:
+                out = [a[shard] for a in out]
         return tuple(out)
+
+    # ------------------------------------------------------------------ data parallelism
+
+    def _shard(self, rows: int) -> Optional[slice]:
+        """The slice of a global batch of ``rows`` that this process takes (None: all of it)."""
+        comm = self.communicator
+        if comm is None or comm.size == 1:
+            return None
+        return slice(*shard_bounds(rows, comm.rank, comm.size))
+
+    def _check_shards(self) -> None:
+        comm = self.communicator
+        if comm is None:
+            return
+        if not (hasattr(comm, "rank") and hasattr(comm, "size")):
+            raise TypeError(f"batches: communicator must be a slim.parallel communicator, got {comm!r}")
+        smallest = self.batch_size
+        if not self.drop_remainder and self.num_examples % self.batch_size:
+            smallest = self.num_examples % self.batch_size
+        if smallest < comm.size:
+            raise ValueError(f"batches: a batch of {smallest} examples cannot be split among {comm.size} "
+                             f"processes (batch_size={self.batch_size} is the global batch, "
+                             f"{self.num_examples} examples); use a larger batch_size"
+                             f"{'' if self.drop_remainder else ' or drop_remainder=True'}")
 
     # ------------------------------------------------------------------ iteration
 

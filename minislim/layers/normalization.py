@@ -40,6 +40,7 @@ from minislim.ops.math_ops import sqrt
 from minislim.ops.normalization import BatchNormTraining
 from minislim.ops.reductions import mean as reduce_mean
 from minislim.ops.reductions import var as reduce_var
+from minislim.parallel import SyncBatchNormTraining, resolve_sync
 
 _BN_PARAMS = ("beta", "gamma", "moving_mean", "moving_variance")
 
@@ -58,7 +59,7 @@ def _check_keys(params, allowed, what: str, layer: str, scope: str) -> dict:
 def batch_norm(inputs, decay=0.999, center=True, scale=False, epsilon=0.001, activation_fn=None,
                param_initializers=None, param_regularizers=None, updates_collections=GraphKeys.UPDATE_OPS,
                is_training=True, reuse=None, variables_collections=None, outputs_collections=None,
-               trainable=True, fused=None, data_format="NHWC", scope=None):
+               trainable=True, fused=None, data_format="NHWC", scope=None, sync=False):
     """Batch normalisation over all axes but the last (``slim.batch_norm``).
 
     Args:
@@ -78,6 +79,10 @@ def batch_norm(inputs, decay=0.999, center=True, scale=False, epsilon=0.001, act
             ``slim.conv2d``; default scope ``BatchNorm``.
         fused: ignored (minislim always uses its fused op when training).
         data_format: ``'NHWC'`` (channels last).
+        sync: data-parallel training only (not in TF-Slim): False uses this process's
+            shard statistics (as PyTorch's DDP); True, or a ``slim.parallel`` communicator,
+            all-reduces them so that every process normalises with the global batch's
+            (:mod:`minislim.parallel.sync_batch_norm`; True means ``slim.parallel.world()``).
 
     Returns:
         A Tensor shaped like ``inputs``.
@@ -100,6 +105,7 @@ def batch_norm(inputs, decay=0.999, center=True, scale=False, epsilon=0.001, act
                         trainable=trainable, data_format=data_format)
         initializers = _check_keys(param_initializers, _BN_PARAMS, "param_initializers", layer, sc.name)
         regularizers = _check_keys(param_regularizers, ("beta", "gamma"), "param_regularizers", layer, sc.name)
+        comm = resolve_sync(sync, describe(layer, sc.name))
         inputs = prepare_inputs(inputs, layer, sc.name, min_rank=2)
 
         channels = inputs.shape[-1]
@@ -117,9 +123,9 @@ def batch_norm(inputs, decay=0.999, center=True, scale=False, epsilon=0.001, act
         moving_variance = make("moving_variance", ones_initializer(), False)
 
         if is_training:
-            op = BatchNormTraining(epsilon)
+            op = BatchNormTraining(epsilon) if comm is None else SyncBatchNormTraining(comm, epsilon)
             outputs = op(inputs, gamma, beta)
-            count = inputs.size // channels
+            count = inputs.size // channels if comm is None else op.count
             unbiased = op.batch_variance * (count / (count - 1)) if count > 1 else op.batch_variance
             rate = np.asarray(1.0 - decay, dtype=dtype)
             moving_mean.assign_sub((moving_mean.data - op.batch_mean) * rate)

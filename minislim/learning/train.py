@@ -67,6 +67,7 @@ from minislim.learning.diagnostics import Watch
 from minislim.learning.run_guard import (Interrupted, LogdirError, StopSignals, describe_os_error, lock_logdir,
                                          prepare_logdir)
 from minislim.learning.train_op import NonFiniteError
+from minislim.parallel.data_parallel import any_rank
 
 
 class DataExhausted(Exception):
@@ -133,6 +134,10 @@ class InputPosition:
         raise DataExhausted()
 
 
+def _silent(line: str) -> None:
+    """The log of a process other than rank 0 in data-parallel training."""
+
+
 def _format_seconds(seconds: float) -> str:
     return str(timedelta(seconds=int(round(seconds))))
 
@@ -182,6 +187,13 @@ def train(train_op, data, logdir: str, number_of_steps: int | None = None, log_e
     """
     if number_of_steps is not None and (int(number_of_steps) != number_of_steps or number_of_steps < 0):
         raise ValueError(f"train: number_of_steps must be an int >= 0 or None, got {number_of_steps!r}")
+    # data parallelism (slim.parallel): every process trains, rank 0 alone logs, saves and
+    # holds the logdir's lock
+    comm = getattr(train_op, "communicator", None)
+    if comm is not None and comm.rank != 0:
+        return _train_locked(train_op, data, os.fspath(logdir), number_of_steps, log_every_n_steps,
+                             save_interval_steps, save_interval_secs, keep_checkpoint_max, init_fn,
+                             diagnostics_every_n_steps, _silent)
     logdir = prepare_logdir(logdir)
     with lock_logdir(logdir):
         return _train_locked(train_op, data, logdir, number_of_steps, log_every_n_steps, save_interval_steps,
@@ -190,8 +202,10 @@ def train(train_op, data, logdir: str, number_of_steps: int | None = None, log_e
 
 def _train_locked(train_op, data, logdir, number_of_steps, log_every_n_steps, save_interval_steps,
                   save_interval_secs, keep_checkpoint_max, init_fn, diagnostics_every_n_steps, log_fn):
-    """``train`` once the logdir is locked."""
-    leftovers = remove_temporaries(logdir)
+    """``train`` once the logdir is locked (by rank 0, under data parallelism)."""
+    comm = getattr(train_op, "communicator", None)
+    worker = comm is not None and comm.rank != 0
+    leftovers = remove_temporaries(logdir) if not worker else []
     if leftovers:
         log_fn(f"Removed {len(leftovers)} unfinished temporary checkpoint file(s) left by an interrupted save")
     source = InputPosition(data)
@@ -241,6 +255,9 @@ def _train_locked(train_op, data, logdir, number_of_steps, log_every_n_steps, sa
                 raise NonFiniteError(f"step {step}: the update left non-finite values in {variable.name!r} "
                                      "(the loss and gradients were finite)")
         path = checkpoint_path(logdir, step)
+        if worker:  # rank 0 writes this checkpoint
+            saved.update(step=step, time=time.time(), path=path)
+            return path
         with stop.saving():  # a signal now waits: the save is never torn
             try:
                 save(path, get_variables(), optimizer=train_op.optimizer, global_step=step,
@@ -286,6 +303,9 @@ def _train_locked(train_op, data, logdir, number_of_steps, log_every_n_steps, sa
                     line += f"  time left {_format_seconds((number_of_steps - step) / rate)}"
                 log_fn(line)
                 window_start, window_steps, window_examples = time.perf_counter(), 0, 0
+            if comm is not None and comm.size > 1 and any_rank(comm, stop.signum is not None) \
+                    and stop.signum is None:
+                stop.signum = signal.SIGINT  # a signal reached another process: all stop after this same step
             stop.check()
             due_steps = save_interval_steps and step % save_interval_steps == 0
             due_time = save_interval_secs is not None and time.time() - saved["time"] >= save_interval_secs

@@ -30,8 +30,9 @@ import numpy as np
 
 from minislim.autograd.grad_mode import enable_grad, no_grad
 from minislim.autograd.tensor import Tensor
-from minislim.framework.variables import get_or_create_global_step, get_trainable_variables
+from minislim.framework.variables import get_or_create_global_step, get_trainable_variables, get_variables
 from minislim.learning.templates import model_template
+from minislim.parallel.data_parallel import allreduce_gradients, any_rank, broadcast_variables
 
 
 class NonFiniteError(FloatingPointError):
@@ -65,7 +66,7 @@ class TrainOp:
 
     def __init__(self, loss_fn, optimizer, clip_gradient_norm: float = 0, clip_global_norm: float = 0,
                  variables_to_train=None, gradient_multipliers: dict | None = None,
-                 check_numerics: bool = True):
+                 check_numerics: bool = True, communicator=None):
         for label, value in (("clip_gradient_norm", clip_gradient_norm), ("clip_global_norm", clip_global_norm)):
             if value < 0:
                 raise ValueError(f"create_train_op: {label} must be >= 0 (0 disables it), got {value}")
@@ -81,6 +82,8 @@ class TrainOp:
         self.last_global_norm = None
         self.batch_size = None
         self.applying = False
+        self.communicator = communicator  # data parallelism (slim.parallel): None, or a communicator
+        self._variables_synced = False
 
     # --- pieces ------------------------------------------------------------------------
     def build(self, *batch) -> None:
@@ -122,6 +125,8 @@ class TrainOp:
     def __call__(self, *batch) -> float:
         with enable_grad():
             loss = self.template(*batch)
+        if self.communicator is not None and not self._variables_synced:
+            loss = self._start_in_sync(batch, loss)
         if not isinstance(loss, Tensor) or loss.data.size != 1:
             raise TypeError(f"create_train_op: loss_fn must return a scalar Tensor (e.g. "
                             f"slim.losses.get_total_loss()), got {type(loss).__name__}"
@@ -138,6 +143,10 @@ class TrainOp:
         for var in get_trainable_variables():
             var.grad = None  # also those not trained here: nothing piles up in them
         grads_and_vars = self.optimizer.compute_gradients(loss, var_list)
+        if self.communicator is not None:  # the weighted mean over the processes' shards
+            grads, value, global_batch = allreduce_gradients(self.communicator, [g for g, _ in grads_and_vars],
+                                                             value, len(batch[0]))
+            grads_and_vars = list(zip(grads, [v for _, v in grads_and_vars]))
         if self.check_numerics:
             bad = [v.name for g, v in grads_and_vars if g is not None and not np.all(np.isfinite(g))]
             if bad:
@@ -149,8 +158,23 @@ class TrainOp:
         self.optimizer.apply_gradients(grads_and_vars, global_step=self.global_step)
         self.applying = False
         if batch and hasattr(batch[0], "__len__"):
-            self.batch_size = len(batch[0])
+            self.batch_size = len(batch[0]) if self.communicator is None else global_batch
         return value
+
+    def _start_in_sync(self, batch, loss):
+        """Data parallelism, first step: every process takes rank 0's variables.
+
+        The first forward pass created the variables (from the same seed on every process,
+        normally, so with equal values); rank 0's values are broadcast anyway, and where a
+        trainable one differed on some process, the forward pass runs again with them.
+        """
+        changed = broadcast_variables(self.communicator, get_variables())
+        trainable = {v.name for v in get_trainable_variables()}
+        self._variables_synced = True
+        if any_rank(self.communicator, any(name in trainable for name in changed)):
+            with enable_grad():
+                loss = self.template(*batch)
+        return loss
 
     def _transform(self, grads_and_vars: list) -> list:
         out = []
@@ -194,7 +218,7 @@ def _check_variables_to_train(variables_to_train) -> list | None:
 
 def create_train_op(loss_fn, optimizer, clip_gradient_norm: float = 0, clip_global_norm: float = 0,
                     variables_to_train=None, gradient_multipliers: dict | None = None,
-                    check_numerics: bool = True) -> TrainOp:
+                    check_numerics: bool = True, communicator=None) -> TrainOp:
     """Make the training step (see the module docstring).
 
     Args:
@@ -212,9 +236,14 @@ def create_train_op(loss_fn, optimizer, clip_gradient_norm: float = 0, clip_glob
         gradient_multipliers: ``{variable or name: factor}`` applied to the gradients.
         check_numerics: stop with :class:`NonFiniteError` on a NaN/inf loss or gradient,
             before any variable changes.
+        communicator: data-parallel training (:mod:`minislim.parallel`): each step
+            averages the gradients (and the loss) of every process, weighted by their batch
+            sizes, in one all-reduce; the first step gives every process rank 0's variables.
+            Each process passes its own shard of the global batch
+            (``slim.data.batches(..., communicator=comm)``); the step returns the global loss.
 
     Returns:
         a :class:`TrainOp`; ``train_op(*batch)`` runs one step and returns the loss.
     """
     return TrainOp(loss_fn, optimizer, clip_gradient_norm, clip_global_norm, variables_to_train,
-                   gradient_multipliers, check_numerics)
+                   gradient_multipliers, check_numerics, communicator)

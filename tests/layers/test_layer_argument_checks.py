@@ -36,6 +36,7 @@ BAD_VALUES = {
     "decay": 1.5, "center": "yes", "scale": "no", "epsilon": 0, "param_initializers": {"beta": 0.0},
     "param_regularizers": {"gamma": "l2"}, "is_training": "yes", "begin_norm_axis": 1.0,
     "begin_params_axis": "last", "initializer": "zeros", "regularizer": 0.1,
+    "sync": "yes",
 }
 
 # Arguments a layer does not check: what they may be is checked elsewhere, or they are ignored.
