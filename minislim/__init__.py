@@ -99,3 +99,17 @@ __all__ += ["checkpoint", "evaluation", "learning", "assign_from_checkpoint_fn"]
 from minislim import data, datasets, exercises, nets  # noqa: E402
 
 __all__ += ["data", "datasets", "exercises", "nets"]
+
+# --- TF-Slim parity (issue #19): the rest of tf_slim's variables API ---
+from minislim.framework.assign import (assign_from_values, assign_from_values_fn,  # noqa: E402
+                                       zero_initializer)
+from minislim.framework.regularizers import apply_regularization  # noqa: E402
+from minislim.framework.variables import (assert_global_step, assert_or_get_global_step,  # noqa: E402
+                                          filter_variables, get_variable_full_name, global_variable)
+
+__all__ += ["assign_from_values", "assign_from_values_fn", "zero_initializer", "apply_regularization",
+            "assert_global_step", "assert_or_get_global_step", "filter_variables", "get_variable_full_name",
+            "global_variable"]
+from minislim.checkpoint import assign_from_checkpoint  # noqa: E402
+
+__all__ += ["assign_from_checkpoint"]
