@@ -113,3 +113,6 @@ __all__ += ["assign_from_values", "assign_from_values_fn", "zero_initializer", "
 from minislim.checkpoint import assign_from_checkpoint  # noqa: E402
 
 __all__ += ["assign_from_checkpoint"]
+from minislim.learning import optimize_loss, summaries  # noqa: E402
+
+__all__ += ["optimize_loss", "summaries"]
