@@ -116,3 +116,11 @@ __all__ += ["assign_from_checkpoint"]
 from minislim.learning import optimize_loss, summaries  # noqa: E402
 
 __all__ += ["optimize_loss", "summaries"]
+from minislim.layers import (avg_pool3d, conv1d, conv2d_in_plane, conv3d, convolution1d,  # noqa: E402
+                             convolution2d_in_plane, convolution3d, elu, group_norm, images_to_sequence,
+                             instance_norm, linear, max_pool3d, maxout, relu, relu6, scale_gradient,
+                             sequence_to_images, spatial_softmax, unit_norm)
+
+__all__ += ["conv1d", "conv3d", "conv2d_in_plane", "convolution1d", "convolution3d", "convolution2d_in_plane",
+            "max_pool3d", "avg_pool3d", "images_to_sequence", "sequence_to_images", "maxout", "scale_gradient",
+            "spatial_softmax", "unit_norm", "group_norm", "instance_norm", "elu", "relu", "relu6", "linear"]
