@@ -25,9 +25,9 @@ _RESULTS: dict = {}
 def import_tf_slim():
     """``(tensorflow, tf_slim)``, skipping the test when either is missing.
 
-    tf_slim 1.1.0 reads ``tensorflow.python.framework.ops.Tensor`` (in ``isinstance``
-    checks), which TF 2.15 moved to ``tensorflow.python.framework.tensor.Tensor``: the old
-    name is put back, pointing at the same class, before tf_slim is used. And TF 2.15's
+    tf_slim 1.1.0 reads ``tensorflow.python.framework.ops.Tensor`` and ``ops.IndexedSlices``
+    (in ``isinstance`` checks), which TF 2.15 moved to ``framework.tensor`` and
+    ``framework.indexed_slices``: the old names are put back, pointing at the same class, before tf_slim is used. And TF 2.15's
     ``tf.compat.v1.layers`` (which tf_slim's batch_norm calls) lazily imports
     ``tf_keras.legacy_tf_layers.normalization``, which tf-keras 2.15.1 ships as
     ``tf_keras.src.legacy_tf_layers.normalization``: the old module names are made to
@@ -38,6 +38,9 @@ def import_tf_slim():
     if not hasattr(ops, "Tensor"):
         from tensorflow.python.framework import tensor
         ops.Tensor = tensor.Tensor
+    if not hasattr(ops, "IndexedSlices"):  # read by tf_slim.learning and optimize_loss
+        from tensorflow.python.framework import indexed_slices
+        ops.IndexedSlices = indexed_slices.IndexedSlices
     try:
         importlib.import_module("tf_keras.legacy_tf_layers.normalization")
     except ModuleNotFoundError:

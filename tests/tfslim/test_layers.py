@@ -148,7 +148,6 @@ def test_existing_layers_still_match(tf1):
     x = np.random.default_rng(8).normal(size=(2, 8, 8, 3)).astype(np.float32)
 
     def net(lib, inputs, init=None):
-        kw = {} if init is None else {"weights_initializer": init}
         with lib.arg_scope([lib.conv2d], normalizer_fn=lib.batch_norm, normalizer_params={"scale": True}):
             h = lib.conv2d(inputs, 4, [3, 3], scope="conv1", **({} if init is None else {"weights_initializer": init[0]}))
             h = lib.max_pool2d(h, [2, 2], scope="pool1")
