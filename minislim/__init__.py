@@ -113,9 +113,9 @@ __all__ += ["assign_from_values", "assign_from_values_fn", "zero_initializer", "
 from minislim.checkpoint import assign_from_checkpoint  # noqa: E402
 
 __all__ += ["assign_from_checkpoint"]
-from minislim.learning import optimize_loss, summaries  # noqa: E402
+from minislim.learning import OPTIMIZER_CLS_NAMES, OPTIMIZER_SUMMARIES, optimize_loss, summaries  # noqa: E402
 
-__all__ += ["optimize_loss", "summaries"]
+__all__ += ["optimize_loss", "summaries", "OPTIMIZER_CLS_NAMES", "OPTIMIZER_SUMMARIES"]
 from minislim.layers import (avg_pool3d, conv1d, conv2d_in_plane, conv3d, convolution1d,  # noqa: E402
                              convolution2d_in_plane, convolution3d, elu, group_norm, images_to_sequence,
                              instance_norm, linear, max_pool3d, maxout, relu, relu6, scale_gradient,

@@ -586,3 +586,23 @@ def streaming_sparse_precision_at_k(predictions=None, labels=None, k=None, class
     if k is None:
         raise ValueError("streaming_sparse_precision_at_k: k must be given")
     return _streaming(SparsePrecisionAtK(k, class_id, name), predictions, labels, weights=weights)
+
+
+def streaming_mean(values=None, weights=None, name=None) -> tuple:
+    """``(value, update)`` of :class:`Mean`."""
+    return _streaming(Mean(name or "mean"), values, weights=weights)
+
+
+def streaming_accuracy(predictions=None, labels=None, weights=None, name=None) -> tuple:
+    """``(value, update)`` of :class:`Accuracy` (class ids; scores ``[N, C]`` are argmax-ed)."""
+    return _streaming(Accuracy(name or "accuracy"), predictions, labels, weights=weights)
+
+
+def streaming_precision(predictions=None, labels=None, weights=None, name=None) -> tuple:
+    """``(value, update)`` of :class:`Precision` (binary: cast to bool)."""
+    return _streaming(Precision(name=name or "precision"), predictions, labels, weights=weights)
+
+
+def streaming_recall(predictions=None, labels=None, weights=None, name=None) -> tuple:
+    """``(value, update)`` of :class:`Recall` (binary: cast to bool)."""
+    return _streaming(Recall(name=name or "recall"), predictions, labels, weights=weights)

@@ -66,3 +66,12 @@ def test_recall_and_sparse_precision_at_k():
     # class 2 predicted in rows 0 and 2, right in both
     assert metrics.streaming_sparse_precision_at_k(scores, labels, 2, class_id=2)[0]() == 1.0
     assert np.isnan(metrics.streaming_sparse_precision_at_k(scores, labels, 1, class_id=0, weights=[1, 0, 1])[0]())
+
+
+def test_streaming_pairs_of_the_existing_metrics():
+    value, update = metrics.streaming_accuracy(np.array([1, 2, 3]), np.array([1, 2, 0]))
+    update(np.array([[0.9, 0.1]]), np.array([0]))
+    assert value() == 0.75
+    assert metrics.streaming_mean(np.array([1.0, 3.0]), weights=np.array([3.0, 1.0]))[0]() == 1.5
+    assert metrics.streaming_precision(np.array([1, 1, 0]), np.array([1, 0, 1]))[0]() == 0.5
+    assert metrics.streaming_recall(np.array([1, 1, 0]), np.array([1, 0, 1]))[0]() == 0.5

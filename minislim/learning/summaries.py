@@ -167,3 +167,16 @@ def read_summaries(logdir: str, name: str | None = None) -> list:
     with open(path, encoding="utf-8") as f:
         records = [json.loads(line) for line in f if line.strip()]
     return [r for r in records if name is None or r["name"] == name]
+
+
+def add_gradients_summaries(grads_and_vars) -> list:
+    """For each ``(gradient, variable)`` with a gradient: a histogram ``<var>/gradient`` and the
+    scalar ``<var>/gradient_norm`` (TF-Slim's ``learning.add_gradients_summaries``)."""
+    added = []
+    for grad, var in grads_and_vars:
+        if grad is not None:
+            values = _array(grad)
+            added.append(add_histogram_summary(values, f"{var.name}/gradient"))
+            added.append(add_scalar_summary(float(np.sqrt(np.sum(np.square(values, dtype=np.float64)))),
+                                            f"{var.name}/gradient_norm"))
+    return added

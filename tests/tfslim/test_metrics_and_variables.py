@@ -53,6 +53,9 @@ CASES = [
     ("auc", metrics.streaming_auc, _binary_batches, {"curve": "PR", "num_thresholds": 50},
      {"curve": "PR", "num_thresholds": 50}),
     ("mean_iou", metrics.streaming_mean_iou, _class_batches, {"num_classes": 6}, {"num_classes": 6}),
+    ("accuracy", metrics.streaming_accuracy, _class_batches, {}, {}),
+    ("precision", metrics.streaming_precision, _counts_batches, {}, {}),
+    ("recall", metrics.streaming_recall, _counts_batches, {}, {}),
 ]
 
 
