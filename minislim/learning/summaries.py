@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from minislim.framework.collections import GraphKeys, add_to_collection, get_collection
+from minislim.framework.collections import GraphKeys, add_to_collection, get_collection, get_collection_ref
 
 SUMMARIES_FILE = "summaries.jsonl"
 
@@ -146,10 +146,16 @@ def add_zero_fraction_summaries(tensors, prefix=None) -> list:
 def write_summaries(logdir: str, global_step=None, summaries=None) -> int:
     """Append ``summaries`` (default: the SUMMARIES collection) to ``<logdir>/summaries.jsonl``.
 
+    The summaries written are taken out of the SUMMARIES collection (a flush): each value
+    is written once, as TF writes each run of its summary ops once.
+
     Returns:
         How many lines were written.
     """
     items = get_collection(GraphKeys.SUMMARIES) if summaries is None else list(summaries)
+    written = {id(s) for s in items}
+    collection = get_collection_ref(GraphKeys.SUMMARIES)
+    collection[:] = [s for s in collection if id(s) not in written]
     step = None if global_step is None else int(_array(global_step))
     items = [s for s in items if isinstance(s, Summary)]
     os.makedirs(logdir, exist_ok=True)

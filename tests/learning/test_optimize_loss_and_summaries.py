@@ -82,3 +82,12 @@ def test_summaries_are_json_lines_in_the_logdir(tmp_path):
     assert records[0]["count"] == 4 and sum(records[0]["bucket_counts"]) == 4
     assert records[1]["value"] == 0.5 and records[2]["shape"] == [1, 2, 2, 3]
     assert slim.summaries.read_summaries(str(tmp_path), "images") == [records[2]]
+
+
+def test_write_summaries_flushes_what_it_wrote(tmp_path):
+    for step in range(3):
+        slim.summaries.add_scalar_summary(float(step), "value")
+        assert slim.summaries.write_summaries(str(tmp_path), global_step=step) == 1
+    assert [(r["step"], r["value"]) for r in slim.summaries.read_summaries(str(tmp_path))] == [(0, 0.0), (1, 1.0),
+                                                                                             (2, 2.0)]
+    assert slim.get_collection(slim.GraphKeys.SUMMARIES) == []
