@@ -2,7 +2,7 @@
 PYTHON ?= python3
 PYTEST  = $(PYTHON) -m pytest
 
-.PHONY: help install test test-fast lint bench notebooks docs demo clean
+.PHONY: help install test test-fast lint bench notebooks docs demo clean tfslim-oracle
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -38,3 +38,14 @@ demo:  ## train a small VGG on the embedded CIFAR-10 subset, then evaluate it
 
 clean:  ## remove caches and build outputs
 	rm -rf .pytest_cache .hypothesis .ruff_cache build dist *.egg-info
+
+# The TF-Slim oracle (tests/tfslim/): tf_slim 1.1.0 needs TensorFlow 2.15 (newer versions break it),
+# which needs Python 3.11. TFSLIM_VENV may name an existing venv with these pins.
+TFSLIM_PYTHON ?= python3.11
+TFSLIM_VENV   ?= .venv-tfslim
+TFSLIM_PINS    = "tensorflow-cpu==2.15.1" "tf-keras==2.15.1" "tf-slim==1.1.0" "numpy<2" pytest
+
+tfslim-oracle:  ## compare with the real tf_slim 1.1.0 (own venv: TF 2.15.1, Python 3.11); regenerates docs/tfslim_names.md
+	test -x $(TFSLIM_VENV)/bin/python || $(TFSLIM_PYTHON) -m venv $(TFSLIM_VENV)
+	$(TFSLIM_VENV)/bin/python -m pip install -q $(TFSLIM_PINS)
+	MINISLIM_TFSLIM_DOCS=1 OMP_NUM_THREADS=1 $(TFSLIM_VENV)/bin/python -m pytest tests/tfslim -p no:cacheprovider -rs

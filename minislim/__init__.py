@@ -114,3 +114,27 @@ __all__ += ["detect_anomaly", "AnomalyError", "grad", "NotTwiceDifferentiableErr
 from minislim import viz  # noqa: E402
 
 __all__ += ["viz"]
+# --- TF-Slim parity (issue #19): the rest of tf_slim's variables API ---
+from minislim.framework.assign import (assign_from_values, assign_from_values_fn,  # noqa: E402
+                                       zero_initializer)
+from minislim.framework.regularizers import apply_regularization  # noqa: E402
+from minislim.framework.variables import (assert_global_step, assert_or_get_global_step,  # noqa: E402
+                                          filter_variables, get_variable_full_name, global_variable)
+
+__all__ += ["assign_from_values", "assign_from_values_fn", "zero_initializer", "apply_regularization",
+            "assert_global_step", "assert_or_get_global_step", "filter_variables", "get_variable_full_name",
+            "global_variable"]
+from minislim.checkpoint import assign_from_checkpoint  # noqa: E402
+
+__all__ += ["assign_from_checkpoint"]
+from minislim.learning import OPTIMIZER_CLS_NAMES, OPTIMIZER_SUMMARIES, optimize_loss, summaries  # noqa: E402
+
+__all__ += ["optimize_loss", "summaries", "OPTIMIZER_CLS_NAMES", "OPTIMIZER_SUMMARIES"]
+from minislim.layers import (avg_pool3d, conv1d, conv2d_in_plane, conv3d, convolution1d,  # noqa: E402
+                             convolution2d_in_plane, convolution3d, elu, group_norm, images_to_sequence,
+                             instance_norm, linear, max_pool3d, maxout, relu, relu6, scale_gradient,
+                             sequence_to_images, spatial_softmax, unit_norm)
+
+__all__ += ["conv1d", "conv3d", "conv2d_in_plane", "convolution1d", "convolution3d", "convolution2d_in_plane",
+            "max_pool3d", "avg_pool3d", "images_to_sequence", "sequence_to_images", "maxout", "scale_gradient",
+            "spatial_softmax", "unit_norm", "group_norm", "instance_norm", "elu", "relu", "relu6", "linear"]

@@ -27,3 +27,7 @@ from minislim.checkpoint.saving import (RestoreResult, all_checkpoints, assign_f
 __all__ = ["save", "restore", "read", "latest_checkpoint", "all_checkpoints", "checkpoint_path",
            "list_variables", "load_variable", "resolve_path", "remove_temporaries", "assign_from_checkpoint_fn", "diff", "CheckpointDiff",
            "CheckpointError", "RestoreResult", "FORMAT_VERSION", "convert", "describe"]
+
+from minislim.checkpoint.assign import assign_from_checkpoint  # noqa: E402
+
+__all__ += ["assign_from_checkpoint"]

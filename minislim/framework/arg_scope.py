@@ -16,7 +16,7 @@ minislim's differences:
 
 * ops are keyed by their qualified name ``module.qualname``, not by the function object,
   so a scope saved in a notebook still applies after the cell defining the op is run
-  again (the key of ``slim.conv2d`` is ``"minislim.layers.conv.conv2d"``);
+  again (the key of ``slim.conv2d`` is ``"minislim.layers.conv.convolution2d"``);
 * a keyword that an op does not accept is reported when the scope is entered (TypeError
   naming the op and the keyword, with the closest valid name), not at the first call;
 * an argument passed *positionally* at the call site also wins over the scope (TF-Slim

@@ -44,6 +44,8 @@ class GraphKeys:
     UPDATE_OPS = "update_ops"
     SUMMARIES = "summaries"
     ACTIVATIONS = "activations"
+    #: filled only by code that adds to it; ``apply_regularization`` reads it by default
+    WEIGHTS = "weights"
 
     #: collections emptied at the start of every outermost template call
     PER_CALL = (LOSSES, UPDATE_OPS, SUMMARIES, ACTIVATIONS)

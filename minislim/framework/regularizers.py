@@ -27,6 +27,9 @@ from __future__ import annotations
 
 import numbers
 
+from minislim.autograd.tensor import Tensor
+from minislim.framework.collections import GraphKeys
+from minislim.framework.graph import Deferred, get_default_graph
 from minislim.ops.arithmetic import add, multiply
 from minislim.ops.math_ops import abs as abs_
 from minislim.ops.reductions import sum as reduce_sum
@@ -119,3 +122,58 @@ def sum_regularizer(regularizer_list, scope: str | None = None):
 
     names = ", ".join(getattr(r, "__name__", "regularizer") for r in regularizers)
     return _named(sum_reg, "sum_regularizer", f"sum_regularizer([{names}])")
+
+
+class _AppliedRegularization(Deferred):
+    """The REGULARIZATION_LOSSES entry ``apply_regularization`` adds: the summed penalty of
+    its weights, computed again from their current values whenever the collection is read."""
+
+    def __init__(self, regularizer, weights_list: list):
+        self.regularizer, self.weights_list = regularizer, weights_list
+        self.name = "get_regularization_penalty"
+
+    def evaluate(self):
+        penalties = [self.regularizer(w) for w in self.weights_list]
+        penalties = [Tensor(0.0) if p is None else p for p in penalties]
+        for p in penalties:
+            if getattr(p, "ndim", 0) != 0:
+                raise ValueError(f"apply_regularization: regularizer must return a scalar Tensor instead of a "
+                                 f"Tensor with rank {p.ndim}")
+        total = penalties[0]
+        for p in penalties[1:]:
+            total = add(total, p)
+        return total
+
+
+def apply_regularization(regularizer, weights_list=None):
+    """Sum ``regularizer`` over ``weights_list`` and add it to ``REGULARIZATION_LOSSES``.
+
+    Args:
+        regularizer: a function of one Tensor (e.g. ``l2_regularizer(0.01)``) returning a
+            scalar or None (counted as 0).
+        weights_list: the variables (default: the ``GraphKeys.WEIGHTS`` collection).
+
+    Returns:
+        The summed penalty now (a scalar Tensor). The collection entry is recomputed from
+        the variables' current values whenever it is read, like every regularization loss
+        in minislim, so ``get_total_loss()`` at each step sees that step's weights.
+
+    Raises:
+        ValueError: no weights to regularize; a penalty that is not a scalar.
+
+    >>> import minislim as slim
+    >>> w = slim.variable("w", initializer=slim.constant_initializer([1.0, -2.0]), shape=[2])
+    >>> slim.apply_regularization(slim.l1_regularizer(0.5), [w]).item()
+    1.5
+    >>> [round(loss.item(), 3) for loss in slim.losses.get_regularization_losses()]
+    [1.5]
+    """
+    graph = get_default_graph()
+    if not weights_list:
+        weights_list = graph.get_collection(GraphKeys.WEIGHTS)
+    if not weights_list:
+        raise ValueError("No weights to regularize.")
+    entry = _AppliedRegularization(regularizer, list(weights_list))
+    value = entry.evaluate()
+    graph.add_to_collection(GraphKeys.REGULARIZATION_LOSSES, entry)
+    return value

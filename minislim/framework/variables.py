@@ -499,3 +499,95 @@ def select_names(names: list, include=None, exclude=None, caller: str = "select_
             unmatched.append(("exclude", pattern))
         excluded |= found
     return [n for n in chosen if n not in excluded], unmatched
+
+
+# --- the rest of tf_slim.ops.variables (issue #19) -------------------------------------------
+
+def global_variable(initial_value, validate_shape: bool = True, name: str | None = None,
+                    use_resource=None) -> Variable:
+    """A non-trainable variable in ``GraphKeys.GLOBAL_VARIABLES`` only (not a model variable).
+
+    As ``tf.Variable``, its name is made unique in the current scope (``Variable``,
+    ``Variable_1``, ...). ``validate_shape`` and ``use_resource`` are accepted and ignored
+    (the shape is always that of ``initial_value``).
+
+    >>> import minislim as slim
+    >>> v = slim.global_variable(np.arange(3.0), name="counts")
+    >>> v.name, v.trainable, slim.get_model_variables("counts"), slim.get_trainable_variables("counts")
+    ('counts', False, [], [])
+    """
+    graph = get_default_graph()
+    scope = get_variable_scope()
+    base = name or "Variable"
+    base = f"{scope.name}/{base}" if scope.name else base
+    full_name, index = base, 0
+    while full_name in graph._variables:
+        index += 1
+        full_name = f"{base}_{index}"
+    var = Variable(initial_value, name=full_name, trainable=False)
+    graph._variables[full_name] = var
+    graph._mark_persistent(GraphKeys.GLOBAL_VARIABLES)
+    graph.add_to_collection(GraphKeys.GLOBAL_VARIABLES, var)
+    return var
+
+
+@add_arg_scope
+def get_variable_full_name(var) -> str:
+    """The name a checkpoint stores ``var`` under: its full name (TF: ``var.op.name``).
+
+    minislim has no partitioned variables, so this is always ``var.name``.
+    """
+    if not isinstance(var, Tensor) or not getattr(var, "name", None):
+        raise TypeError(f"get_variable_full_name: expected a variable, got {type(var).__name__}")
+    return var.name
+
+
+def filter_variables(var_list, include_patterns=None, exclude_patterns=None, reg_search: bool = True) -> list:
+    """The variables of ``var_list`` whose names match an include pattern and no exclude pattern.
+
+    Patterns are regular expressions tried with ``re.search`` (anywhere in the name) or,
+    with ``reg_search=False``, ``re.match`` (at the start). None: no include (exclude)
+    rule. TF matches against ``var.name`` with its ``:0`` suffix, minislim against the
+    name without it, so a pattern anchored with ``$`` matches here and not in TF.
+
+    >>> import minislim as slim
+    >>> _ = slim.conv2d(np.zeros((1, 4, 4, 1), np.float32), 2, [3, 3], scope="Conv")
+    >>> [v.name for v in filter_variables(slim.get_model_variables(), ["Conv"], ["biases"])]
+    ['Conv/weights']
+    """
+    find = re.search if reg_search else re.match
+    for what, patterns in (("include_patterns", include_patterns), ("exclude_patterns", exclude_patterns)):
+        if isinstance(patterns, str):
+            raise TypeError(f"filter_variables: {what} must be a list of patterns, got the string {patterns!r}")
+    chosen = list(var_list)
+    if include_patterns is not None:
+        chosen = [v for v in chosen if any(find(p, v.name) for p in include_patterns)]
+    if exclude_patterns is not None:
+        chosen = [v for v in chosen if not any(find(p, v.name) for p in exclude_patterns)]
+    return chosen
+
+
+def assert_global_step(global_step_tensor) -> None:
+    """Raise unless ``global_step_tensor`` is a scalar integer Tensor (what a global step must be).
+
+    Raises:
+        TypeError: not a Tensor, not an integer dtype, or not a scalar.
+    """
+    if not isinstance(global_step_tensor, Tensor):
+        raise TypeError(f"Existing 'global_step' must be a Variable or Tensor: {global_step_tensor!r}")
+    if global_step_tensor.dtype.kind not in "iu":
+        raise TypeError(f"Existing 'global_step' does not have integer type: {global_step_tensor.dtype}")
+    if global_step_tensor.shape != ():
+        raise TypeError(f"Existing 'global_step' is not scalar: {global_step_tensor.shape}")
+
+
+def assert_or_get_global_step(graph=None, global_step_tensor=None):
+    """``global_step_tensor`` checked with :func:`assert_global_step`, or, when None, the
+    graph's global step (None if there is none)."""
+    if global_step_tensor is None:
+        if graph is None:
+            return get_global_step()
+        steps = graph.get_collection(GraphKeys.GLOBAL_STEP)
+        return steps[0] if steps else None
+    assert_global_step(global_step_tensor)
+    return global_step_tensor

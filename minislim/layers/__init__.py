@@ -32,3 +32,15 @@ from minislim.layers.pooling import avg_pool2d, max_pool2d
 __all__ = ["conv2d", "conv2d_transpose", "separable_conv2d", "convolution2d", "convolution2d_transpose",
            "separable_convolution2d", "fully_connected", "max_pool2d", "avg_pool2d", "batch_norm",
            "layer_norm", "bias_add", "dropout", "flatten", "one_hot_encoding", "softmax", "repeat", "stack"]
+
+# --- the rest of TF-Slim's layers (issue #19) ---
+from minislim.layers.conv_nd import (avg_pool3d, conv1d, conv2d_in_plane, conv3d, convolution1d,  # noqa: E402
+                                     convolution2d_in_plane, convolution3d, max_pool3d)
+from minislim.layers.features import (images_to_sequence, maxout, scale_gradient,  # noqa: E402
+                                      sequence_to_images, spatial_softmax, unit_norm)
+from minislim.layers.group_norm import group_norm, instance_norm  # noqa: E402
+from minislim.layers.shortcuts import elu, linear, relu, relu6  # noqa: E402
+
+__all__ += ["conv1d", "conv3d", "conv2d_in_plane", "convolution1d", "convolution3d", "convolution2d_in_plane",
+            "max_pool3d", "avg_pool3d", "images_to_sequence", "sequence_to_images", "maxout", "scale_gradient",
+            "spatial_softmax", "unit_norm", "group_norm", "instance_norm", "elu", "relu", "relu6", "linear"]

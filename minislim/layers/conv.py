@@ -36,11 +36,11 @@ from minislim.ops.shape_ops import reshape
 
 
 @add_arg_scope
-def conv2d(inputs, num_outputs, kernel_size, stride=1, padding="SAME", data_format=None, rate=1,
-           activation_fn=relu, normalizer_fn=None, normalizer_params=None,
-           weights_initializer=xavier_initializer(), weights_regularizer=None,
-           biases_initializer=zeros_initializer(), biases_regularizer=None, reuse=None,
-           variables_collections=None, outputs_collections=None, trainable=True, scope=None):
+def convolution2d(inputs, num_outputs, kernel_size, stride=1, padding="SAME", data_format=None, rate=1,
+                  activation_fn=relu, normalizer_fn=None, normalizer_params=None,
+                  weights_initializer=xavier_initializer(), weights_regularizer=None,
+                  biases_initializer=zeros_initializer(), biases_regularizer=None, reuse=None,
+                  variables_collections=None, outputs_collections=None, trainable=True, scope=None):
     """2-D convolution layer, then normalizer or biases, then activation (``slim.conv2d``).
 
     Args:
@@ -98,11 +98,11 @@ def conv2d(inputs, num_outputs, kernel_size, stride=1, padding="SAME", data_form
 
 
 @add_arg_scope
-def conv2d_transpose(inputs, num_outputs, kernel_size, stride=1, padding="SAME", data_format="NHWC",
-                     activation_fn=relu, normalizer_fn=None, normalizer_params=None,
-                     weights_initializer=xavier_initializer(), weights_regularizer=None,
-                     biases_initializer=zeros_initializer(), biases_regularizer=None, reuse=None,
-                     variables_collections=None, outputs_collections=None, trainable=True, scope=None):
+def convolution2d_transpose(inputs, num_outputs, kernel_size, stride=1, padding="SAME", data_format="NHWC",
+                            activation_fn=relu, normalizer_fn=None, normalizer_params=None,
+                            weights_initializer=xavier_initializer(), weights_regularizer=None,
+                            biases_initializer=zeros_initializer(), biases_regularizer=None, reuse=None,
+                            variables_collections=None, outputs_collections=None, trainable=True, scope=None):
     """Transposed convolution layer ("deconvolution"), as ``slim.conv2d_transpose``.
 
     ``weights`` are ``[KH, KW, OC, C]`` (TF's order). The output is ``[N, H*SH, W*SW, OC]``
@@ -144,12 +144,12 @@ def _depthwise_filters(depthwise: Tensor) -> Tensor:
 
 
 @add_arg_scope
-def separable_conv2d(inputs, num_outputs, kernel_size, depth_multiplier=1, stride=1, padding="SAME",
-                     data_format="NHWC", rate=1, activation_fn=relu, normalizer_fn=None,
-                     normalizer_params=None, weights_initializer=xavier_initializer(),
-                     pointwise_initializer=None, weights_regularizer=None,
-                     biases_initializer=zeros_initializer(), biases_regularizer=None, reuse=None,
-                     variables_collections=None, outputs_collections=None, trainable=True, scope=None):
+def separable_convolution2d(inputs, num_outputs, kernel_size, depth_multiplier=1, stride=1, padding="SAME",
+                            data_format="NHWC", rate=1, activation_fn=relu, normalizer_fn=None,
+                            normalizer_params=None, weights_initializer=xavier_initializer(),
+                            pointwise_initializer=None, weights_regularizer=None,
+                            biases_initializer=zeros_initializer(), biases_regularizer=None, reuse=None,
+                            variables_collections=None, outputs_collections=None, trainable=True, scope=None):
     """Depthwise-separable convolution, as ``slim.separable_conv2d``.
 
     A depthwise convolution (``depthwise_weights`` ``[KH, KW, C, depth_multiplier]``: each
@@ -194,7 +194,9 @@ def separable_conv2d(inputs, num_outputs, kernel_size, depth_multiplier=1, strid
                       outputs_collections)
 
 
-#: TF-Slim's long names
-convolution2d = conv2d
-convolution2d_transpose = conv2d_transpose
-separable_convolution2d = separable_conv2d
+#: TF-Slim's short names: aliases, as in tf_slim (so ``slim.conv2d.__name__`` is
+#: ``'convolution2d'``, and ``slim.repeat(net, 2, slim.conv2d)`` names its scopes
+#: ``Repeat/convolution2d_1``, ``Repeat/convolution2d_2``, as TF-Slim does)
+conv2d = convolution2d
+conv2d_transpose = convolution2d_transpose
+separable_conv2d = separable_convolution2d

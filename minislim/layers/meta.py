@@ -40,7 +40,8 @@ def repeat(inputs, repetitions, layer, *args, **kwargs):
         repetitions: how many times (an int >= 0).
         layer: a layer function ``(inputs, *args, scope=..., **kwargs)``.
         *args, **kwargs: passed to every call; ``scope`` names the outer scope (default
-            ``Repeat``, with inner scopes named after the layer: ``Repeat/conv2d_1``).
+            ``Repeat``, with inner scopes named after the layer's ``__name__``:
+            ``Repeat/convolution2d_1`` for ``slim.conv2d``, as in TF-Slim).
 
     Returns:
         The last layer's output.

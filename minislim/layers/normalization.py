@@ -9,15 +9,19 @@
 
 Unlike TF-Slim, the moving averages are updated **in place during the training forward
 pass** (``moving -= (moving - batch_value) * (1 - decay)``): there are no update ops to
-run, and ``updates_collections`` is accepted and ignored. The moving variance follows the
-unbiased batch variance (divided by M - 1, as TF's fused kernel and PyTorch do); the
-normalisation itself divides by M.
+run. The normalisation divides the variance by M. Which path TF-Slim 1.1 takes, and so
+the variable order and the variance the moving average follows, is kept
+(:func:`tf_slim_path`): TF-Slim's own fused path (rank 2, or rank 4 with a custom
+``updates_collections``) creates ``beta`` before ``gamma``; Keras' BatchNormalization
+(``updates_collections`` left at UPDATE_OPS) creates ``gamma`` first. The fused kernel
+(``fused`` not False, rank 2 or 4) moves towards the unbiased batch variance (divided by
+M - 1); the other paths towards the biased one (divided by M).
 
 >>> import numpy as np
 >>> import minislim as slim
 >>> x = np.random.default_rng(0).normal(5.0, 2.0, size=(64, 3)).astype(np.float32)
 >>> y = slim.batch_norm(x, decay=0.9, scale=True, scope="bn")
->>> bool(abs(y.data.mean()) < 1e-5), [v.name for v in slim.get_variables()]
+>>> bool(abs(y.data.mean()) < 1e-5), [v.name for v in slim.get_variables()]  # rank 2: beta first
 (True, ['bn/beta', 'bn/gamma', 'bn/moving_mean', 'bn/moving_variance'])
 >>> mean = slim.get_unique_variable("bn/moving_mean").data  # 0.9 * 0 + 0.1 * (about 5)
 >>> bool(np.all(abs(mean - 0.5) < 0.1))
@@ -55,6 +59,30 @@ def _check_keys(params, allowed, what: str, layer: str, scope: str) -> dict:
     return params
 
 
+def tf_slim_path(rank: int, fused, updates_collections) -> tuple:
+    """``(beta_first, unbiased)``: TF-Slim 1.1's batch_norm path for these arguments.
+
+    ``beta_first``: the variables are created ``beta``, ``gamma`` (TF-Slim's own code)
+    rather than ``gamma``, ``beta`` (Keras' BatchNormalization layer, which TF-Slim calls
+    when ``updates_collections`` is UPDATE_OPS and its own fused path does not apply).
+    ``unbiased``: the moving variance follows the batch variance divided by M - 1 (TF's
+    fused kernel: ``fused`` not False and rank 2 or 4, or rank 5 through Keras) rather than
+    by M (``tf.nn.moments``).
+
+    >>> tf_slim_path(2, None, GraphKeys.UPDATE_OPS), tf_slim_path(4, None, GraphKeys.UPDATE_OPS)
+    ((True, True), (False, True))
+    >>> tf_slim_path(3, None, GraphKeys.UPDATE_OPS), tf_slim_path(4, False, None)
+    ((False, False), (True, False))
+    """
+    fused = True if fused is None else bool(fused)
+    default_updates = updates_collections == GraphKeys.UPDATE_OPS
+    if fused and rank in (2, 4) and (rank == 2 or not default_updates):
+        return True, True  # tf_slim.layers._fused_batch_norm
+    if default_updates:
+        return False, fused and rank in (4, 5)  # Keras' layer, fused kernel only for rank 4 or 5
+    return True, False  # tf_slim's own non-fused code (tf.nn.moments)
+
+
 @add_arg_scope
 def batch_norm(inputs, decay=0.999, center=True, scale=False, epsilon=0.001, activation_fn=None,
                param_initializers=None, param_regularizers=None, updates_collections=GraphKeys.UPDATE_OPS,
@@ -72,12 +100,15 @@ def batch_norm(inputs, decay=0.999, center=True, scale=False, epsilon=0.001, act
         param_initializers: dict of initializers for ``beta``, ``gamma``,
             ``moving_mean``, ``moving_variance``.
         param_regularizers: dict of regularizers for ``beta`` and ``gamma``.
-        updates_collections: ignored (the moving averages are updated in place).
+        updates_collections: only chooses TF-Slim's path (:func:`tf_slim_path`); the
+            moving averages are updated in place and nothing is added to it.
         is_training: True: normalise with the batch's statistics and update the moving
             averages; False: normalise with the moving averages.
         reuse, variables_collections, outputs_collections, trainable, scope: as for
             ``slim.conv2d``; default scope ``BatchNorm``.
-        fused: ignored (minislim always uses its fused op when training).
+        fused: None or True: TF's fused kernel where TF-Slim uses it (rank 2 or 4), whose
+            moving variance follows the unbiased batch variance; False: the biased one.
+            minislim computes the forward pass with its fused op either way.
         data_format: ``'NHWC'`` (channels last).
         sync: data-parallel training only (not in TF-Slim): False uses this process's
             shard statistics (as PyTorch's DDP); True, or a ``slim.parallel`` communicator,
@@ -117,8 +148,16 @@ def batch_norm(inputs, decay=0.999, center=True, scale=False, epsilon=0.001, act
                                   regularizer=regularizers.get(name), trainable=trainable_var,
                                   collections=variable_collections(variables_collections, name))
 
-        beta = make("beta", zeros_initializer(), trainable) if center else Tensor(np.zeros(channels, dtype))
-        gamma = make("gamma", ones_initializer(), trainable) if scale else Tensor(np.ones(channels, dtype))
+        beta_first, unbiased_variance = tf_slim_path(inputs.ndim, fused, updates_collections)
+        params = {}
+        for name in ("beta", "gamma") if beta_first else ("gamma", "beta"):  # TF-Slim's creation order
+            if name == "beta":
+                params[name] = (make("beta", zeros_initializer(), trainable) if center
+                                else Tensor(np.zeros(channels, dtype)))
+            else:
+                params[name] = (make("gamma", ones_initializer(), trainable) if scale
+                                else Tensor(np.ones(channels, dtype)))
+        beta, gamma = params["beta"], params["gamma"]
         moving_mean = make("moving_mean", zeros_initializer(), False)
         moving_variance = make("moving_variance", ones_initializer(), False)
 
@@ -126,10 +165,12 @@ def batch_norm(inputs, decay=0.999, center=True, scale=False, epsilon=0.001, act
             op = BatchNormTraining(epsilon) if comm is None else SyncBatchNormTraining(comm, epsilon)
             outputs = op(inputs, gamma, beta)
             count = inputs.size // channels if comm is None else op.count
-            unbiased = op.batch_variance * (count / (count - 1)) if count > 1 else op.batch_variance
+            variance = op.batch_variance  # divided by M
+            if unbiased_variance and count > 1:
+                variance = variance * (count / (count - 1))
             rate = np.asarray(1.0 - decay, dtype=dtype)
             moving_mean.assign_sub((moving_mean.data - op.batch_mean) * rate)
-            moving_variance.assign_sub((moving_variance.data - unbiased) * rate)
+            moving_variance.assign_sub((moving_variance.data - variance) * rate)
         else:
             inv_std = Tensor(1.0 / np.sqrt(moving_variance.data + np.asarray(epsilon, dtype=dtype)))
             factor = multiply(gamma, inv_std)  # [C]: gradients still reach gamma and beta

@@ -16,11 +16,12 @@ from minislim.losses.collection import (add_loss, get_losses, get_regularization
                                         get_total_loss)
 from minislim.losses.cross_entropy import (sigmoid_cross_entropy, softmax_cross_entropy,
                                            sparse_softmax_cross_entropy)
-from minislim.losses.regression import (absolute_difference, cosine_distance, mean_squared_error,
-                                        sum_of_squares)
-from minislim.losses.weighting import compute_weighted_loss
+from minislim.losses.regression import (absolute_difference, cosine_distance, huber_loss,
+                                        mean_pairwise_squared_error, mean_squared_error, sum_of_squares)
+from minislim.losses.weighting import Reduction, compute_weighted_loss
 
 __all__ = ["softmax_cross_entropy", "sparse_softmax_cross_entropy", "sigmoid_cross_entropy",
            "sum_of_squares", "mean_squared_error", "absolute_difference", "hinge_loss", "log_loss",
            "cosine_distance", "compute_weighted_loss", "add_loss", "get_losses",
-           "get_regularization_losses", "get_total_loss"]
+           "get_regularization_losses", "get_total_loss", "huber_loss", "mean_pairwise_squared_error",
+           "Reduction"]

@@ -4,11 +4,15 @@
   probabilities ``p`` (use ``sigmoid_cross_entropy`` on logits instead when you can: it is
   exact where this one needs ``eps``);
 * ``hinge_loss(logits, labels)``: labels in {0, 1} become ``t = 2y - 1`` in {-1, 1} and
-  the loss is ``max(0, 1 - t * logits)``.
+  the loss is ``max(0, 1 - t * logits)``. As in TF-Slim, it returns the **per-element**
+  losses, takes no weights and adds nothing to LOSSES: reduce them yourself (e.g. with
+  ``compute_weighted_loss``, which adds the result).
 
 >>> import minislim as slim
->>> slim.losses.hinge_loss(slim.tensor([2.0, 0.5, -1.5]), slim.tensor([1.0, 1.0, 1.0])).item()  # (0+0.5+2.5)/3
-1.0
+>>> slim.losses.hinge_loss(slim.tensor([2.0, 0.5, -1.5]), slim.tensor([1.0, 1.0, 1.0])).data.tolist()
+[0.0, 0.5, 2.5]
+>>> slim.losses.get_losses()
+[]
 """
 from __future__ import annotations
 
@@ -36,12 +40,25 @@ def log_loss(predictions, labels, weights=1.0, epsilon: float = 1e-7, scope: str
     return compute_weighted_loss(losses, weights, scope or "log_loss", loss_collection)
 
 
-def hinge_loss(logits, labels, weights=1.0, scope: str | None = None,
-               loss_collection: str | None = LOSSES) -> Tensor:
-    """The weighted mean of ``max(0, 1 - (2 * labels - 1) * logits)``; labels in {0, 1}."""
+def hinge_loss(logits, labels=None, scope: str | None = None) -> Tensor:
+    """``max(0, 1 - (2 * labels - 1) * logits)`` per element (TF-Slim's ``hinge_loss``).
+
+    Args:
+        logits: ``[...]`` unbounded scores (> 0 predicts the positive class).
+        labels: the same shape, values 0 or 1.
+        scope: names the loss in error messages.
+
+    Returns:
+        The unweighted losses, shaped like ``logits``; nothing is added to LOSSES.
+
+    Raises:
+        ValueError: ``labels`` missing or of another shape than ``logits``.
+    """
+    if labels is None:
+        raise ValueError(f"{scope or 'hinge_loss'}: labels must be given (0 or 1, shaped like logits)")
     logits, labels = _pair(scope or "hinge_loss", logits, labels, "logits")
     signs = labels * 2.0 - 1.0
-    return compute_weighted_loss(relu(1.0 - signs * logits), weights, scope or "hinge_loss", loss_collection)
+    return relu(1.0 - signs * logits)
 
 
 def _probabilities(rng):
@@ -58,5 +75,5 @@ def _margins(rng):
 
 register("losses.log_loss", lambda p, y: log_loss(p, y, loss_collection=None), _probabilities,
          domain="probabilities in [0.05, 0.95]; labels 0 or 1", constant_inputs=(1,))
-register("losses.hinge_loss", lambda z, y: hinge_loss(z, y, loss_collection=None), _margins,
+register("losses.hinge_loss", hinge_loss, _margins,
          domain="labels 0 or 1; logits away from the kinks at +-1", constant_inputs=(1,))

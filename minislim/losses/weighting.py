@@ -52,8 +52,35 @@ def broadcast_weights(where: str, weights, shape: tuple, dtype) -> np.ndarray:
                          "number, one weight per example, or an array of the losses' shape)") from None
 
 
+class Reduction:
+    """How :func:`compute_weighted_loss` reduces the weighted losses (``tf.compat.v1.losses.Reduction``).
+
+    With ``L * w`` the weighted per-element losses:
+
+    * ``NONE``: ``L * w`` itself, shaped like the losses;
+    * ``SUM``: ``sum(L * w)``;
+    * ``MEAN``: ``sum(L * w) / sum(w)`` (weights broadcast to the losses' shape);
+    * ``SUM_OVER_BATCH_SIZE``: ``sum(L * w) / L.size``;
+    * ``SUM_BY_NONZERO_WEIGHTS`` (alias ``SUM_OVER_NONZERO_WEIGHTS``, the default, TF-Slim's
+      only rule): ``sum(L * w) / count(w != 0)``.
+
+    Every division by 0 gives 0 (TF's ``div_no_nan``).
+    """
+    NONE = "none"
+    SUM = "weighted_sum"
+    MEAN = "weighted_mean"
+    SUM_OVER_BATCH_SIZE = "weighted_sum_over_batch_size"
+    SUM_BY_NONZERO_WEIGHTS = "weighted_sum_by_nonzero_weights"
+    SUM_OVER_NONZERO_WEIGHTS = SUM_BY_NONZERO_WEIGHTS
+
+    @classmethod
+    def all(cls) -> tuple:
+        return (cls.NONE, cls.SUM, cls.MEAN, cls.SUM_OVER_BATCH_SIZE, cls.SUM_BY_NONZERO_WEIGHTS)
+
+
 def compute_weighted_loss(losses, weights=1.0, scope: str | None = None,
-                          loss_collection: str | None = LOSSES) -> Tensor:
+                          loss_collection: str | None = LOSSES,
+                          reduction: str = Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
     """Reduce per-element ``losses`` to a scalar with TF-Slim's weighting (module docstring).
 
     Args:
@@ -62,18 +89,31 @@ def compute_weighted_loss(losses, weights=1.0, scope: str | None = None,
             trailing axis of size 1 is dropped first: ``[N, 1]`` is read as ``[N]``).
         scope: the loss's name (``<scope>/value``).
         loss_collection: add the result to this collection (None: nowhere).
+        reduction: one of :class:`Reduction` (default: the mean over non-zero weights).
 
     Returns:
-        a scalar Tensor of ``losses``' dtype.
+        a scalar Tensor of ``losses``' dtype (``Reduction.NONE``: shaped like ``losses``).
 
     Raises:
-        ValueError: ``weights`` is None, or its shape does not fit ``losses``.
+        ValueError: ``weights`` is None, or its shape does not fit ``losses``; an unknown
+            ``reduction``.
+
+    >>> compute_weighted_loss(Tensor([1.0, 2.0, 3.0]), [0.0, 1.0, 3.0], reduction=Reduction.MEAN).item()
+    2.75
     """
+    where = scope or "compute_weighted_loss"
+    if reduction not in Reduction.all():
+        raise ValueError(f"{where}: reduction must be one of {list(Reduction.all())}, got {reduction!r}")
     losses = as_tensor(losses)
-    w = broadcast_weights(scope or "compute_weighted_loss", weights, losses.shape, losses.dtype)
-    present = int(np.count_nonzero(w))
+    w = broadcast_weights(where, weights, losses.shape, losses.dtype)
     weighted = losses if np.all(w == 1) else losses * Tensor(np.ascontiguousarray(w))
-    loss = weighted.sum() / float(max(present, 1))
+    if reduction == Reduction.NONE:
+        loss = weighted + 0.0 if weighted is losses else weighted
+    else:
+        divisor = {Reduction.SUM: 1.0, Reduction.MEAN: float(np.sum(w, dtype=np.float64)),
+                   Reduction.SUM_OVER_BATCH_SIZE: float(losses.size),
+                   Reduction.SUM_BY_NONZERO_WEIGHTS: float(np.count_nonzero(w))}[reduction]
+        loss = weighted.sum() / divisor if divisor != 0 else weighted.sum() * 0.0
     loss.name = loss_name(scope, "weighted_loss")
     add_loss(loss, loss_collection)
     return loss

@@ -12,3 +12,7 @@ tensor_methods.install()
 
 __all__ = ["activations", "arithmetic", "conv", "lrn", "pool", "dropout", "math_ops", "normalization", "random", "reductions",
            "registry", "shape_ops", "softmax", "tensor_methods"]
+
+from minislim.ops import gradient_ops  # noqa: E402  (scale_gradient, issue #19)
+
+__all__ += ["gradient_ops"]

@@ -14,3 +14,11 @@ from minislim.optimizers.sgd import SGD, Momentum
 
 __all__ = ["Optimizer", "SGD", "Momentum", "Adam", "RMSProp", "exponential_decay", "piecewise_constant",
            "cosine_decay", "ExponentialDecay", "PiecewiseConstant", "CosineDecay"]
+
+# --- Adagrad and TF 1's other decays (issue #19) ---
+from minislim.optimizers.adagrad import Adagrad  # noqa: E402
+from minislim.optimizers.schedules import (InverseTimeDecay, NaturalExpDecay, PolynomialDecay,  # noqa: E402
+                                           inverse_time_decay, natural_exp_decay, polynomial_decay)
+
+__all__ += ["Adagrad", "polynomial_decay", "natural_exp_decay", "inverse_time_decay", "PolynomialDecay",
+            "NaturalExpDecay", "InverseTimeDecay"]

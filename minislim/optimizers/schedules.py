@@ -51,7 +51,7 @@ class ExponentialDecay:
         if decay_steps <= 0:
             raise ValueError(f"exponential_decay: decay_steps must be positive, got {decay_steps}")
         self.learning_rate = _check_rate("exponential_decay", "learning_rate", learning_rate)
-        self.decay_steps = int(decay_steps)
+        self.decay_steps = decay_steps  # a float is kept (TF divides in floating point)
         self.decay_rate = _check_rate("exponential_decay", "decay_rate", decay_rate)
         self.staircase = bool(staircase)
 
@@ -146,3 +146,111 @@ def cosine_decay(learning_rate: float, decay_steps: int, alpha: float = 0.0, war
                  warmup_learning_rate: float = 0.0) -> CosineDecay:
     """Cosine decay with optional linear warm-up; see :class:`CosineDecay`."""
     return CosineDecay(learning_rate, decay_steps, alpha, warmup_steps, warmup_learning_rate)
+
+
+# --- TF 1's other decays (tf.compat.v1.train.*_decay), as schedules of the step -----------
+
+def _check_decay_steps(schedule: str, decay_steps):
+    if isinstance(decay_steps, bool) or not isinstance(decay_steps, (int, float)) or not decay_steps > 0:
+        raise ValueError(f"{schedule}: decay_steps must be a positive number, got {decay_steps!r}")
+    return decay_steps
+
+
+class PolynomialDecay:
+    """From ``learning_rate`` to ``end_learning_rate`` along ``(1 - step / decay_steps) ** power``.
+
+    TF's ``polynomial_decay``: after ``decay_steps`` the rate stays at
+    ``end_learning_rate``; with ``cycle=True`` the decay restarts instead, over
+    ``decay_steps * ceil(step / decay_steps)`` steps (1 at step 0).
+    """
+
+    def __init__(self, learning_rate: float, decay_steps, end_learning_rate: float = 0.0001,
+                 power: float = 1.0, cycle: bool = False):
+        self.decay_steps = _check_decay_steps("polynomial_decay", decay_steps)
+        self.learning_rate = _check_rate("polynomial_decay", "learning_rate", learning_rate)
+        self.end_learning_rate = _check_rate("polynomial_decay", "end_learning_rate", end_learning_rate)
+        self.power = _check_rate("polynomial_decay", "power", power)
+        self.cycle = bool(cycle)
+
+    def __call__(self, step) -> float:
+        step = _check_step("polynomial_decay", step)
+        decay_steps = self.decay_steps
+        if self.cycle:
+            decay_steps = decay_steps * (1.0 if step == 0 else math.ceil(step / decay_steps))
+        else:
+            step = min(step, decay_steps)
+        fraction = step / decay_steps
+        return (self.learning_rate - self.end_learning_rate) * (1.0 - fraction) ** self.power + self.end_learning_rate
+
+    def __repr__(self) -> str:
+        return (f"polynomial_decay({self.learning_rate}, decay_steps={self.decay_steps}, "
+                f"end_learning_rate={self.end_learning_rate}, power={self.power}, cycle={self.cycle})")
+
+
+class NaturalExpDecay:
+    """``learning_rate * exp(-decay_rate * step / decay_steps)`` (TF's ``natural_exp_decay``);
+    ``staircase=True`` rounds ``step / decay_steps`` down."""
+
+    def __init__(self, learning_rate: float, decay_steps, decay_rate: float, staircase: bool = False):
+        self.decay_steps = _check_decay_steps("natural_exp_decay", decay_steps)
+        self.learning_rate = _check_rate("natural_exp_decay", "learning_rate", learning_rate)
+        self.decay_rate = _check_rate("natural_exp_decay", "decay_rate", decay_rate)
+        self.staircase = bool(staircase)
+
+    def __call__(self, step) -> float:
+        fraction = _check_step("natural_exp_decay", step) / self.decay_steps
+        if self.staircase:
+            fraction = math.floor(fraction)
+        return self.learning_rate * math.exp(-self.decay_rate) ** fraction
+
+    def __repr__(self) -> str:
+        return (f"natural_exp_decay({self.learning_rate}, decay_steps={self.decay_steps}, "
+                f"decay_rate={self.decay_rate}, staircase={self.staircase})")
+
+
+class InverseTimeDecay:
+    """``learning_rate / (1 + decay_rate * step / decay_steps)`` (TF's ``inverse_time_decay``);
+    ``staircase=True`` rounds ``step / decay_steps`` down."""
+
+    def __init__(self, learning_rate: float, decay_steps, decay_rate: float, staircase: bool = False):
+        self.decay_steps = _check_decay_steps("inverse_time_decay", decay_steps)
+        self.learning_rate = _check_rate("inverse_time_decay", "learning_rate", learning_rate)
+        self.decay_rate = _check_rate("inverse_time_decay", "decay_rate", decay_rate)
+        self.staircase = bool(staircase)
+
+    def __call__(self, step) -> float:
+        fraction = _check_step("inverse_time_decay", step) / self.decay_steps
+        if self.staircase:
+            fraction = math.floor(fraction)
+        return self.learning_rate / (1.0 + self.decay_rate * fraction)
+
+    def __repr__(self) -> str:
+        return (f"inverse_time_decay({self.learning_rate}, decay_steps={self.decay_steps}, "
+                f"decay_rate={self.decay_rate}, staircase={self.staircase})")
+
+
+def polynomial_decay(learning_rate: float, decay_steps, end_learning_rate: float = 0.0001, power: float = 1.0,
+                     cycle: bool = False) -> PolynomialDecay:
+    """Polynomial decay; see :class:`PolynomialDecay`.
+
+    >>> lr = polynomial_decay(1.0, 10, end_learning_rate=0.0, power=2.0)
+    >>> [lr(0), lr(5), lr(10), lr(20)]
+    [1.0, 0.25, 0.0, 0.0]
+    >>> round(polynomial_decay(1.0, 10, end_learning_rate=0.0, cycle=True)(15), 6)  # over 20 steps
+    0.25
+    """
+    return PolynomialDecay(learning_rate, decay_steps, end_learning_rate, power, cycle)
+
+
+def natural_exp_decay(learning_rate: float, decay_steps, decay_rate: float, staircase: bool = False) -> NaturalExpDecay:
+    """Natural exponential decay; see :class:`NaturalExpDecay`."""
+    return NaturalExpDecay(learning_rate, decay_steps, decay_rate, staircase)
+
+
+def inverse_time_decay(learning_rate: float, decay_steps, decay_rate: float, staircase: bool = False) -> InverseTimeDecay:
+    """Inverse time decay; see :class:`InverseTimeDecay`.
+
+    >>> inverse_time_decay(1.0, 10, 1.0)(10), inverse_time_decay(1.0, 10, 1.0, staircase=True)(19)
+    (0.5, 0.5)
+    """
+    return InverseTimeDecay(learning_rate, decay_steps, decay_rate, staircase)

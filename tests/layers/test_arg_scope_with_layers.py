@@ -14,12 +14,12 @@ def test_every_layer_is_decorated_and_keyed_by_qualified_name():
                   slim.max_pool2d, slim.avg_pool2d, slim.dropout, slim.flatten, slim.batch_norm,
                   slim.layer_norm, slim.bias_add, slim.one_hot_encoding, slim.softmax):
         assert slim.has_arg_scope(layer), layer
-    assert slim.arg_scope_func_key(slim.conv2d) == "minislim.layers.conv.conv2d"
+    assert slim.arg_scope_func_key(slim.conv2d) == "minislim.layers.conv.convolution2d"
     assert "weights_initializer" in slim.arg_scoped_arguments(slim.conv2d)
 
 
 def test_a_misspelt_layer_argument_fails_when_the_scope_is_entered():
-    with pytest.raises(TypeError, match=r"conv2d \(minislim.layers.conv.conv2d\) has no argument "
+    with pytest.raises(TypeError, match=r"convolution2d \(minislim.layers.conv.convolution2d\) has no argument "
                                         r"'weight_initializer'; did you mean 'weights_initializer'"):
         with slim.arg_scope([slim.conv2d, slim.fully_connected], weight_initializer=None):
             pass
@@ -72,7 +72,7 @@ def test_explain_arg_scope_on_conv2d(capsys):
     assert report["padding"][0] == "SAME" and report["padding"][1].startswith("call site (overrides arg_scope at")
     assert report["normalizer_fn"][0] is slim.batch_norm and "(net_arg_scope)" in report["normalizer_fn"][1]
     assert report["stride"] == (1, "default")
-    assert "conv2d (minislim.layers.conv.conv2d)" in out and "weights_regularizer" in out
+    assert "convolution2d (minislim.layers.conv.convolution2d)" in out and "weights_regularizer" in out
 
 
 def test_call_site_arguments_win_over_the_scope_for_layers():

@@ -110,12 +110,14 @@ def test_softmax_on_the_last_axis():
 # --- repeat and stack -----------------------------------------------------------------------
 
 def test_repeat_scopes_follow_tf_slim():
+    # tf_slim/layers/layers.py: repeat/stack name the inner scopes after layer.__name__, and
+    # conv2d = convolution2d there, so slim.conv2d's scopes are Repeat/convolution2d_<i>.
     x = features(1, 4, 4, 2)
     slim.repeat(x, 3, slim.conv2d, 4, [3, 3], scope="conv3")
     slim.repeat(x, 2, slim.conv2d, 4, [3, 3])
     assert [v.name for v in slim.get_variables(suffix="weights")] == [
         "conv3/conv3_1/weights", "conv3/conv3_2/weights", "conv3/conv3_3/weights",
-        "Repeat/conv2d_1/weights", "Repeat/conv2d_2/weights"]
+        "Repeat/convolution2d_1/weights", "Repeat/convolution2d_2/weights"]
 
 
 def test_repeat_passes_arguments_to_every_call():
@@ -151,3 +153,14 @@ def test_stack_args_must_be_a_list_or_tuple():
 def test_repeat_rejects_bad_repetitions():
     with pytest.raises(ValueError, match="repetitions must be an int"):
         slim.repeat(features(2, 3), 2.0, slim.fully_connected, 4)
+
+
+def test_short_layer_names_are_aliases_of_tf_slims_long_names():
+    # tf_slim/layers/layers.py ends with conv2d = convolution2d, conv2d_transpose =
+    # convolution2d_transpose, separable_conv2d = separable_convolution2d.
+    assert slim.conv2d is slim.convolution2d and slim.conv2d.__name__ == "convolution2d"
+    assert slim.conv2d_transpose.__name__ == "convolution2d_transpose"
+    assert slim.separable_conv2d.__name__ == "separable_convolution2d"
+    slim.stack(features(1, 4, 4, 2), slim.separable_conv2d, [(4, [3, 3]), (5, [3, 3])])
+    assert [v.name for v in slim.get_variables(suffix="pointwise_weights")] == [
+        "Stack/separable_convolution2d_1/pointwise_weights", "Stack/separable_convolution2d_2/pointwise_weights"]

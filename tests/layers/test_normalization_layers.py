@@ -180,3 +180,42 @@ def test_layer_norm_gradcheck():
         slim.get_unique_variable("ln/LayerNorm/gamma").assign(np.array([0.5, 1.5, 2.0, 1.0]))
         slim.testing.gradcheck(model, [x])
         check_variable_gradient(model, x, slim.get_unique_variable("ln/LayerNorm/gamma"))
+
+
+# --- TF-Slim 1.1's paths: variable order and the variance the moving average follows --------
+# Facts from tf_slim/layers/layers.py (1.1.0), checked by tests/tfslim/: batch_norm takes its
+# own fused path (_fused_batch_norm: beta, then gamma; tf.nn.fused_batch_norm, whose batch
+# variance is divided by M - 1) when `fused` is not False, the rank is 2 or 4, and the rank is
+# 2 or updates_collections is not UPDATE_OPS. Otherwise, with UPDATE_OPS, it calls Keras'
+# BatchNormalization (gamma, then beta; the fused kernel only for rank 4 or 5 and fused not
+# False, else tf.nn.moments, the variance divided by M); with a custom updates_collections,
+# its own non-fused code (beta, then gamma; tf.nn.moments).
+
+@pytest.mark.parametrize("shape, kwargs, order", [
+    ((6, 3), {}, ["beta", "gamma"]),
+    ((2, 3, 3, 3), {}, ["gamma", "beta"]),
+    ((2, 4, 3), {}, ["gamma", "beta"]),
+    ((6, 3), {"fused": False}, ["gamma", "beta"]),
+    ((2, 3, 3, 3), {"updates_collections": None}, ["beta", "gamma"]),
+    ((2, 4, 3), {"updates_collections": None}, ["beta", "gamma"]),
+])
+def test_variable_creation_order_is_tf_slims(shape, kwargs, order):
+    slim.batch_norm(batch(shape), scale=True, scope="bn", **kwargs)
+    assert [v.name for v in slim.get_variables()] == [f"bn/{n}" for n in order] + [
+        "bn/moving_mean", "bn/moving_variance"]
+
+
+@pytest.mark.parametrize("shape, kwargs, ddof", [
+    ((6, 3), {}, 1),                                   # TF-Slim's fused path
+    ((2, 3, 3, 3), {}, 1),                             # Keras, fused kernel
+    ((2, 3, 3, 3), {"fused": False}, 0),               # Keras, tf.nn.moments
+    ((6, 3), {"fused": False}, 0),                     # Keras, rank 2 is not fused there
+    ((2, 4, 3), {}, 0),                                # rank 3 is never fused
+    ((2, 4, 3), {"updates_collections": None}, 0),     # TF-Slim's own non-fused code
+    ((2, 3, 3, 3), {"updates_collections": None}, 1),  # TF-Slim's fused path
+])
+def test_moving_variance_follows_the_variance_of_tf_slims_path(shape, kwargs, ddof):
+    x = batch(shape)
+    slim.batch_norm(x, decay=0.5, scope="bn", **kwargs)
+    batch_variance = x.reshape(-1, shape[-1]).var(0, ddof=ddof)
+    assert var("bn/moving_variance").data == pytest.approx(0.5 + 0.5 * batch_variance, rel=1e-5)

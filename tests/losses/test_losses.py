@@ -81,7 +81,7 @@ def test_cosine_distance_of_unit_vectors(rng):
 
 def test_hinge_and_log_loss(rng):
     z, y = rng.standard_normal(8) * 2, rng.integers(0, 2, 8).astype(float)
-    assert losses.hinge_loss(slim.tensor(z), y).item() == pytest.approx(np.mean(np.maximum(0, 1 - (2 * y - 1) * z)))
+    assert losses.hinge_loss(slim.tensor(z), y).data == pytest.approx(np.maximum(0, 1 - (2 * y - 1) * z))
     p, eps = rng.uniform(0.01, 0.99, 8), 1e-7
     expected = np.mean(-y * np.log(p + eps) - (1 - y) * np.log(1 - p + eps))
     assert losses.log_loss(slim.tensor(p), y).item() == pytest.approx(expected)
@@ -211,7 +211,7 @@ PER_EXAMPLE_LOSSES = {  # name: (call, NumPy per-example loss), each on [N]-shap
                               lambda z, y: np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))), "binary"),
     "log_loss": (lambda p, y, w: losses.log_loss(p, y, weights=w),
                  lambda p, y: -y * np.log(p + 1e-7) - (1 - y) * np.log(1 - p + 1e-7), "probabilities"),
-    "hinge_loss": (lambda z, y, w: losses.hinge_loss(z, y, weights=w),
+    "hinge_loss": (lambda z, y, w: losses.compute_weighted_loss(losses.hinge_loss(z, y), w),
                    lambda z, y: np.maximum(0, 1 - (2 * y - 1) * z), "binary"),
     "mean_squared_error": (lambda p, y, w: losses.mean_squared_error(p, y, weights=w),
                            lambda p, y: (p - y) ** 2, "binary"),
@@ -252,3 +252,21 @@ def test_weights_none_is_an_error_not_a_nan_loss(logits, ids):
     with pytest.raises(ValueError, match="sparse_softmax_cross_entropy_loss: weights must be a number or an array, "
                                          "got None"):
         losses.sparse_softmax_cross_entropy(slim.tensor(logits), ids, weights=None)
+
+
+def test_hinge_loss_returns_per_element_losses_and_adds_nothing_like_tf_slim():
+    # tf_slim/losses/loss_ops.py: hinge_loss(logits, labels=None, scope=None) "Returns: An
+    # unweighted Tensor of same shape as logits and labels"; it calls no add_loss, so code
+    # that reduces it and calls add_loss counts it once.
+    z = slim.tensor(np.array([[2.0, -0.5], [0.25, -3.0]], np.float32))
+    y = np.array([[1.0, 1.0], [0.0, 0.0]], np.float32)
+    per_element = losses.hinge_loss(z, y)
+    assert per_element.shape == (2, 2)
+    assert per_element.data.tolist() == [[0.0, 1.5], [1.25, 0.0]]
+    assert losses.get_losses() == []
+    losses.add_loss(per_element.mean())
+    assert len(losses.get_losses()) == 1
+    with pytest.raises(TypeError):
+        losses.hinge_loss(z, y, weights=2.0)
+    with pytest.raises(ValueError, match="labels must be given"):
+        losses.hinge_loss(z)
