@@ -78,7 +78,7 @@ _add(Exercise(
     title="A convolution with im2col: forward and backward (VALID, stride 1)",
     task=("y = conv2d(x, w), VALID padding, stride 1: x [N, H, W, C], w [KH, KW, C, OC],\n"
           "y [N, OH, OW, OC] with OH = H - KH + 1. Forward: the columns [N*OH*OW, KH*KW*C] (your\n"
-          "im2col) times w reshaped to [KH*KW*C, OC]. Backward: with g = grad_output reshaped to\n"
+          "my_im2col) times w reshaped to [KH*KW*C, OC]. Backward: with g = grad_output reshaped to\n"
           "[N*OH*OW, OC], dL/dw = columns.T @ g (reshaped to w's shape) and the gradient of the\n"
           "columns, g @ w2d.T, is added back into each window's place in x (col2im): a pixel that\n"
           "sits in several windows collects a gradient from each. Checked against\n"
@@ -87,7 +87,7 @@ _add(Exercise(
     skeleton='''\
 class Conv2D(slim.Function):
     def forward(self, x, w):
-        # TODO: columns = im2col(x, KH, KW); y = columns @ w.reshape(-1, OC), reshaped to
+        # TODO: columns = my_im2col(x, KH, KW); y = columns @ w.reshape(-1, OC), reshaped to
         # [N, OH, OW, OC]; save what backward needs
         raise NotImplementedError
 

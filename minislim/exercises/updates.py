@@ -54,13 +54,13 @@ def _im2col_cases(rng):
 _add(FunctionExercise(
     name="im2col",
     title="im2col: every window of an image becomes one row",
-    task=("im2col(x, kh, kw) for x [N, H, W, C], VALID padding, stride 1: OH = H - kh + 1,\n"
+    task=("my_im2col(x, kh, kw) for x [N, H, W, C], VALID padding, stride 1: OH = H - kh + 1,\n"
           "OW = W - kw + 1. Return the columns [N*OH*OW, kh*kw*C]: row (n*OH + i)*OW + j is\n"
           "the window x[n, i:i+kh, j:j+kw, :] flattened in (kh, kw, C) order, the order in which\n"
           "w.reshape(-1, OC) lays out a filter [KH, KW, C, OC]."),
-    function_name="im2col",
+    function_name="my_im2col",
     skeleton='''\
-def im2col(x, kh, kw):
+def my_im2col(x, kh, kw):
     n, h, w, c = x.shape
     oh, ow = h - kh + 1, w - kw + 1
     # TODO: return the columns [n * oh * ow, kh * kw * c]
