@@ -403,7 +403,7 @@ class Dropout(slim.Function):
         self.rate, self.seed = rate, seed
 
     def forward(self, x):
-        keep = np.random.default_rng(self.seed).random(x.shape) >= self.rate  # True: kept
+        keep = np.random.default_rng(self.seed).random(x.shape) >= self.rate  # noqa: F841 (True: kept)
         # TODO: the output; save what backward needs
         raise NotImplementedError
 
