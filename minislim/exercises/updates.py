@@ -21,7 +21,7 @@ def _im2col(x, kh, kw, order=(3, 4, 5)):
     """Columns [N*OH*OW, KH*KW*C] of a VALID, stride-1 window; ``order`` permutes (KH, KW, C)."""
     from minislim.kernels.im2col import im2col
     n, h, w, c = x.shape
-    oh, ow = h - kh + 1, w - kw + 1  # noqa: F841 (yours to use)
+    oh, ow = h - kh + 1, w - kw + 1
     cols = im2col(x, (kh, kw), (1, 1), (1, 1), ((0, 0), (0, 0)), (oh, ow))
     return cols.transpose((0, 1, 2) + tuple(order)).reshape(n * oh * ow, kh * kw * c)
 
@@ -36,7 +36,7 @@ def _im2col_taps_transposed(x, kh, kw):
 
 def _im2col_columns_first(x, kh, kw):
     n, h, w, c = x.shape
-    oh, ow = h - kh + 1, w - kw + 1  # noqa: F841 (yours to use)
+    oh, ow = h - kh + 1, w - kw + 1
     rows = _im2col(x, kh, kw).reshape(n, oh, ow, -1)
     return rows.transpose(0, 2, 1, 3).reshape(n * oh * ow, -1)
 
