@@ -88,7 +88,7 @@ def train_run(augment=False, keep_prob=1.0, weight_decay=0.0, seed=0):
         for epoch in range(1, EPOCHS + 1):
             for step in range(len(pipeline)):
                 x, y = pipeline.get_batch(epoch - 1, step)
-                loss = slim.losses.sparse_softmax_cross_entropy(net(x, is_training=True), y)
+                slim.losses.sparse_softmax_cross_entropy(net(x, is_training=True), y)  # joins LOSSES
                 total = slim.losses.get_total_loss()          # + the L2 penalties, if any
                 optimizer.apply_gradients(optimizer.compute_gradients(total, params))
                 slim.get_default_graph().clear_collection(slim.GraphKeys.LOSSES)
