@@ -499,3 +499,56 @@ def test_an_unknown_exercise_lists_the_names():
 
 def test_the_repr_is_short_for_notebooks():
     assert repr(check_cube(Cube)) == "CheckResult('Cube', passed=True, codes=[])"
+
+
+# --- known wrong variants, without an exercise (generic) -----------------------------------------
+
+class RowNormalise(slim.Function):
+    """y = x / sum(x) per row: every output of a row depends on every input of the row."""
+
+    def forward(self, x):
+        total = x.sum(axis=-1, keepdims=True)
+        self.save_for_backward(x, total)
+        return x / total
+
+    def backward(self, grad_output):
+        x, total = self.saved_arrays
+        return (grad_output * (1 / total - x / total ** 2),)   # BUG: dy_i/dx_i only, no dy_j/dx_i
+
+
+def test_a_diagonal_only_jacobian_is_recognised_for_any_op():
+    rng = np.random.default_rng(0)
+    result = check(RowNormalise, reference=lambda x: x / x.sum(axis=-1, keepdims=True),
+                   inputs=[rng.uniform(1, 2, (3, 4))], verbose=False)
+    problem = only_problem(result)
+    assert problem.code == "diagonal_only"
+    assert "keeps only the diagonal of the Jacobian" in problem.message
+
+
+def test_a_derivative_evaluated_at_the_output_is_recognised_for_any_elementwise_op():
+    class Exp(slim.Function):
+        def forward(self, x):
+            y = np.exp(x)
+            self.save_for_backward(y)
+            return y
+
+        def backward(self, grad_output):
+            (y,) = self.saved_arrays
+            return (grad_output * np.exp(y),)   # BUG: exp'(x) = exp(x), evaluated at y
+
+    result = check(Exp, reference=np.exp, inputs=[np.array([[0.1, -0.4], [0.3, 0.2]])], verbose=False)
+    problem = only_problem(result)
+    assert problem.code == "formula_on_output"
+    assert "evaluated at the output y instead of at the input x" in problem.message
+
+
+def test_hints_are_per_input_and_only_for_maths_problems():
+    from minislim.exercises.checker import hints_for
+    from minislim.exercises.diagnose import Problem
+
+    hints = {"w": "about w", "b": "about b", "forward": "about the forward"}
+    problems = [Problem("scaled", "...", "b"), Problem("returns_list", "...", None),
+                Problem("forward_mismatch", "...", None), Problem("wrong", "...", "x")]
+    assert hints_for(problems, "general", hints) == [("b", "about b"), ("forward", "about the forward"),
+                                                     (None, "general")]
+    assert hints_for([Problem("wrong_count", "...", None)], "general", hints) == []
