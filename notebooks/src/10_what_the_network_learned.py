@@ -145,7 +145,7 @@ plt.show()
 
 # %% [markdown]
 # `conv1` (16x16) still looks like the image: edges and colour regions. Each later layer
-# combines the previous one's maps over a larger window (`conv3` sees a 22x22 patch of
+# combines the previous one's maps over a larger window (`conv3` sees a 19x19 patch of
 # the input) at a lower resolution, and its maps look less like the picture and more like
 # detectors of parts and textures.
 #
