@@ -30,5 +30,9 @@ sigmoid: NOT YET. 1 problem found:
 from minislim.exercises.catalog import EXERCISES, Exercise, get, names
 from minislim.exercises.checker import CheckResult, check
 from minislim.exercises.diagnose import Problem
+from minislim.exercises import layers, updates, value_engine  # noqa: F401  (register their exercises)
+from minislim.exercises.functional import FunctionExercise, WrongImplementation
+from minislim.exercises.mistakes import Mistake
 
-__all__ = ["check", "CheckResult", "Problem", "Exercise", "EXERCISES", "get", "names"]
+__all__ = ["check", "CheckResult", "Problem", "Exercise", "EXERCISES", "get", "names", "Mistake",
+           "FunctionExercise", "WrongImplementation"]

@@ -7,7 +7,7 @@ checker shows when a gradient is wrong. Solutions live outside the package, in
 ``notebooks/solutions/<name>.py``.
 
 >>> from minislim import exercises
->>> exercises.names()
+>>> exercises.names()[:6]
 ['sigmoid', 'softmax', 'matmul', 'mse', 'dense', 'max_pool_2x2']
 >>> Sigmoid = exercises.get("sigmoid").skeleton_class()
 >>> exercises.check(Sigmoid, "sigmoid", verbose=False).codes
@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
+
+from minislim.exercises.mistakes import Mistake
 
 
 @dataclass
@@ -35,10 +37,18 @@ class Exercise:
         input_names: the names of ``forward``'s inputs, in order.
         reference: NumPy function of float64 inputs giving the true forward output.
         make_inputs: ``rng -> list of float64 arrays`` inside the op's domain.
-        hint: shown by the checker when a gradient is wrong.
+        hint: shown by the checker with a maths problem: one text, or a dict of texts per
+            input name (and ``"forward"`` for a forward the student writes), each shown only
+            with a problem of that input.
         domain: the constraint the inputs respect (e.g. "no ties in a window").
         init_kwargs: constructor arguments for the class, if any.
+        skeleton_code: what the checker says of the untouched skeleton (the student writes
+            the forward too when it is ``"forward_not_written"``).
+        mistakes: known wrong answers (:class:`~minislim.exercises.mistakes.Mistake`), each
+            recognised and named by the checker.
     """
+
+    kind = "function_class"  # the student writes a Function subclass
 
     name: str
     title: str
@@ -48,9 +58,11 @@ class Exercise:
     input_names: tuple
     reference: Callable
     make_inputs: Callable
-    hint: str
+    hint: object
     domain: str = "any real input"
     init_kwargs: dict = field(default_factory=dict)
+    mistakes: tuple = ()
+    skeleton_code: str = "backward_not_written"
 
     def check(self, student, **kwargs):
         """``minislim.exercises.check(student, self, **kwargs)``."""
@@ -125,6 +137,11 @@ class Sigmoid(slim.Function):
     reference=_sigmoid,
     make_inputs=lambda rng: [rng.standard_normal((3, 4)) * 2],
     hint="differentiate 1 / (1 + exp(-x)) and write the result with y; then apply the chain rule.",
+    mistakes=(
+        Mistake("formula_on_input", "x", lambda inputs, y, g: g * inputs[0] * (1 - inputs[0]),
+                "your gradient for 'x' is grad_output * x * (1 - x): the derivative written with the "
+                "output, y * (1 - y), but evaluated at the input x. Use the saved output y = sigmoid(x)."),
+    ),
 ))
 
 
@@ -160,6 +177,18 @@ class Softmax(slim.Function):
     make_inputs=lambda rng: [rng.standard_normal((3, 5)) * 2],
     hint=("expand sum_i g_i s_i (delta_ij - s_j) into two terms; the second needs sum(g * s) "
           "along the last axis (keepdims=True keeps it broadcastable against s)."),
+    mistakes=(
+        Mistake("diagonal_only", "x", lambda inputs, s, g: g * s * (1 - s),
+                "your gradient for 'x' is g * s * (1 - s): only the diagonal terms ds_j/dx_j of the "
+                "Jacobian, as if softmax were elementwise like the sigmoid. But every s_i of a row "
+                "depends on every x_j of the row (through the normaliser), so the off-diagonal terms "
+                "-s_i s_j add up to the missing `- s * sum(g * s)` term."),
+        Mistake("reduced_wrong_axis", "x",
+                lambda inputs, s, g: s * (g - (g * s).sum(axis=0, keepdims=True)),
+                "your gradient for 'x' computes sum(g * s) over axis 0 (the rows, across examples) "
+                "instead of the last axis: each row is its own softmax, so the sum runs over the "
+                "classes of one row (`axis=-1, keepdims=True`)."),
+    ),
 ))
 
 
@@ -245,8 +274,11 @@ class Dense(slim.Function):
     reference=lambda x, w, b: x @ w + b,
     make_inputs=lambda rng: [rng.standard_normal((5, 3)), rng.standard_normal((3, 2)),
                              rng.standard_normal(2)],
-    hint=("x and w are a matrix product (see the matmul exercise); b is broadcast over the N rows, "
-          "so its gradient adds up grad_output over the batch axis."),
+    hint={"x": ("x @ w is a matrix product (see the matmul exercise): dL/dx is grad_output times w "
+                "with one of them transposed, [N, OUT] x [OUT, IN]."),
+          "w": ("dL/dw_io = sum_n x_ni g_no: a product of x and grad_output, [IN, N] x [N, OUT]; the sum "
+                "over the batch is inside the matrix product."),
+          "b": "b is broadcast over the N rows, so its gradient adds up grad_output over the batch axis."},
 ))
 
 

@@ -41,7 +41,10 @@ import numpy as np
 from minislim.autograd.function import Function
 from minislim.autograd.gradcheck import GradcheckReport, gradcheck
 from minislim.autograd.tensor import Tensor
-from minislim.exercises.diagnose import Problem, close, diagnose_gradient, fmt, fmt_index, numeric_jacobian
+from minislim.exercises.diagnose import (Problem, close, diagnose_gradient, fmt, fmt_index, match_variant,
+                                         numeric_jacobian)
+from minislim.exercises.mistakes import exercise_variants, generic_variants
+from minislim.exercises.shapes import diagnose_shape
 from minislim.kernels.reduce import sum_to
 
 #: forward outputs must match the reference within these tolerances (float64)
@@ -50,7 +53,30 @@ FORWARD_RTOL, FORWARD_ATOL = 1e-6, 1e-9
 #: problems for which the exercise's hint (about the derivative) would not help
 NOT_ABOUT_THE_MATHS = {"forward_not_written", "backward_not_written", "forward_modifies_input",
                        "modifies_grad_output", "backward_modifies_input", "backward_modifies_saved",
-                       "forward_wrong_dtype", "backward_wrong_dtype"}
+                       "forward_wrong_dtype", "backward_wrong_dtype", "returns_list", "not_an_array",
+                       "wrong_count", "backward_error", "forward_error", "init_error", "missing_gradient",
+                       "engine_mismatch", "not_written", "error"}
+
+
+def hints_for(problems: list, hint: str, hints: dict) -> list:
+    """``[(label, text)]``: the hints worth showing for ``problems``, each once.
+
+    Only maths problems get a hint; a problem about input ``b`` gets ``hints["b"]`` (else the
+    general ``hint``), a problem with the forward gets ``hints["forward"]`` only.
+    """
+    shown = []
+    for problem in problems:
+        if problem.code in NOT_ABOUT_THE_MATHS:
+            continue
+        if problem.code.startswith("forward_"):
+            label, text = "forward", hints.get("forward", "")
+        elif problem.input_name is not None and problem.input_name in hints:
+            label, text = problem.input_name, hints[problem.input_name]
+        else:
+            label, text = None, hint
+        if text and (label, text) not in shown:
+            shown.append((label, text))
+    return shown
 
 
 @dataclass
@@ -63,7 +89,10 @@ class CheckResult:
         warnings: remarks that do not fail the check (e.g. float32 became float64).
         report: :func:`~minislim.testing.gradcheck`'s report of the run through the engine,
             or ``None`` when the op could not be run that far.
-        hint: the exercise's hint, shown when a gradient is wrong.
+        hint: the exercise's general hint, shown when a gradient is wrong.
+        hints: hints per input name (and ``"forward"``), shown only for a maths problem
+            with that input (or with the forward).
+        summary: the verdict's first line when the check passed (plain-function exercises).
     """
 
     name: str
@@ -72,6 +101,8 @@ class CheckResult:
     warnings: list = field(default_factory=list)
     report: GradcheckReport | None = None
     hint: str = ""
+    hints: dict = field(default_factory=dict)
+    summary: str = ""
 
     @property
     def passed(self) -> bool:
@@ -100,7 +131,9 @@ class CheckResult:
             return textwrap.fill(text, width=92, initial_indent=first, subsequent_indent=rest,
                                  break_on_hyphens=False)
 
-        if self.passed:
+        if self.passed and self.summary:
+            lines = [para(self.summary, "", "  ")]
+        elif self.passed:
             error = self.max_relative_error
             figure = f", largest relative error {error:.1g}" if error is not None else ""
             lines = [para(f"{self.name}: PASSED. Your forward matches the reference and your backward "
@@ -110,9 +143,10 @@ class CheckResult:
             count = len(self.problems)
             lines = [f"{self.name}: NOT YET. {count} problem{'s' if count > 1 else ''} found:"]
             lines += [para(problem.message, "  - ", "    ") for problem in self.problems]
-            gradient_codes = {p.code for p in self.problems} - NOT_ABOUT_THE_MATHS
-            if self.hint and gradient_codes:
-                lines.append(para(f"hint: {self.hint}", "  ", "    "))
+            for label, text in hints_for(self.problems, self.hint, self.hints):
+                what = "hint" if label is None else f"hint for the {label}" if label == "forward" \
+                    else f"hint for '{label}'"
+                lines.append(para(f"{what}: {text}", "  ", "    "))
         lines += [para(f"note: {warning}", "  ", "    ") for warning in self.warnings]
         return "\n".join(lines)
 
@@ -146,18 +180,25 @@ def check(student, exercise=None, *, reference=None, inputs=None, input_names=No
         TypeError: ``student`` is not a ``Function`` subclass, or neither ``exercise`` nor
             ``reference`` and ``inputs`` were given.
     """
+    if isinstance(exercise, str):
+        from minislim.exercises.catalog import get
+        exercise = get(exercise)
+    if getattr(exercise, "kind", "function_class") != "function_class":
+        return exercise.check(student, seed=seed, verbose=verbose)  # a plain-function exercise
     cls = student if isinstance(student, type) else type(student) if isinstance(student, Function) else None
     if cls is None or not issubclass(cls, Function):
         raise TypeError(f"check: expected your Function subclass (e.g. check(Sigmoid, 'sigmoid')), "
                         f"got {student!r}")
+    hints, mistakes = {}, ()
     if exercise is not None:
-        if isinstance(exercise, str):
-            from minislim.exercises.catalog import get
-            exercise = get(exercise)
         name, reference, make_inputs = exercise.name, exercise.reference, exercise.make_inputs
         input_names = list(exercise.input_names)
         init_kwargs = dict(exercise.init_kwargs) if init_kwargs is None else init_kwargs
-        hint = hint or exercise.hint
+        if isinstance(exercise.hint, dict):
+            hints = dict(exercise.hint)
+        else:
+            hint = hint or exercise.hint
+        mistakes = tuple(exercise.mistakes)
     else:
         if reference is None or inputs is None:
             raise TypeError("check: give an exercise name (e.g. check(Sigmoid, 'sigmoid')) or both "
@@ -168,8 +209,9 @@ def check(student, exercise=None, *, reference=None, inputs=None, input_names=No
     rng = np.random.default_rng(seed)
     arrays = [np.array(a, dtype=np.float64) for a in make_inputs(rng)]
     input_names = list(input_names) if input_names else _forward_parameter_names(cls, len(arrays))
-    result = CheckResult(name=name, input_names=input_names, hint=hint)
+    result = CheckResult(name=name, input_names=input_names, hint=hint, hints=hints)
     run = _Run(cls, init_kwargs, arrays, input_names, reference, result)
+    run.mistakes = mistakes
     try:
         run.check_forward()
         run.check_backward(rng)
@@ -199,6 +241,7 @@ class _Run:
         self.cls, self.init_kwargs, self.arrays = cls, init_kwargs, arrays
         self.names, self.reference, self.result = names, reference, result
         self.forward_ok = False
+        self.mistakes = ()
 
     def fail(self, code: str, message: str, input_name=None, stop: bool = True) -> None:
         if not any(p.code == code and p.message == message for p in self.result.problems):
@@ -221,7 +264,8 @@ class _Run:
         op = self.new_op()
         tensors = [Tensor(a.copy(), requires_grad=True) for a in arrays]
         try:
-            out = op(*tensors)
+            with np.errstate(all="ignore"):  # an overflow shows as a wrong value, explained below
+                out = op(*tensors)
         except NotImplementedError:
             self.fail("forward_not_written", "your forward is not written yet (it raised "
                       "NotImplementedError).")
@@ -258,6 +302,7 @@ class _Run:
                       f"yours is {fmt(out[index])}, the reference gives {fmt(expected[index])}.")
         self.forward_ok = True
         self.output_shape = out.shape
+        self.expected = expected
         try:
             out32 = np.asarray(self.new_op().forward(*[a.astype(np.float32) for a in self.arrays]))
         except Exception:  # noqa: BLE001 - only a remark; the float64 run decides
@@ -349,8 +394,13 @@ class _Run:
             again = self.fit(name, x, again, None, quiet=True)
             if again is None:
                 again = np.full(x.shape, np.nan)
-            problem = diagnose_gradient(name, analytic, true, again, true_for(upstream_again),
-                                        true_for(ones), counts)
+            problem = None
+            if not np.all(close(analytic, true)):  # known wrong answers first, then the generic words
+                variants = [self.variants(name, i, jacobian, g) for g in (upstream, upstream_again)]
+                problem = match_variant(name, analytic, again, true, *variants)
+            if problem is None:
+                problem = diagnose_gradient(name, analytic, true, again, true_for(upstream_again),
+                                            true_for(ones), counts)
             if problem is not None:
                 self.result.problems.append(problem)
 
@@ -381,22 +431,22 @@ class _Run:
             return None
         if grad.shape == x.shape:
             return grad
-        try:
-            return sum_to(grad, x.shape)  # a broadcast shape is fine: the engine sums it back
-        except ValueError:
-            pass
         if quiet:
             return None
-        if grad.ndim >= 2 and np.swapaxes(grad, -1, -2).shape == x.shape:
-            if np.all(close(np.swapaxes(grad, -1, -2), true)):
-                self.fail("transposed", f"your gradient for '{name}' has shape {grad.shape}, the "
-                          f"transpose of the input's shape {x.shape}, and its values are the transpose "
-                          "of the true gradient: check the order of the factors in your matrix product "
-                          "and which operand is transposed.", name, stop=False)
-                return None
-        self.fail("wrong_shape", f"your gradient for '{name}' has the wrong shape {grad.shape}: it must "
-                  f"have the input's shape {x.shape}.", name, stop=False)
+        # the engine would sum a broadcast shape back, but the task is the input's shape: a
+        # missing sum is a real mistake (it hides what the gradient of a broadcast input is)
+        try:
+            values_right = bool(np.all(close(sum_to(grad, x.shape), true)))
+        except ValueError:
+            values_right = None
+        problem = diagnose_shape(name, grad.shape, x.shape, self.output_shape, values_right)
+        self.fail(problem.code, problem.message, name, stop=False)
         return None
+
+    def variants(self, name, i, jacobian, upstream) -> list:
+        """The known wrong gradients for input ``i`` (the exercise's own, then generic ones)."""
+        found = exercise_variants(self.mistakes, name, self.arrays, self.expected, upstream)
+        return found + generic_variants(self.reference, self.arrays, i, jacobian, upstream)
 
     def counts(self) -> dict:
         """Numbers worth naming when a gradient is off by a factor: sizes, then axis lengths."""

@@ -206,3 +206,19 @@ def diagnose_gradient(name: str, analytic: np.ndarray, true: np.ndarray, analyti
         message += (f" It is also nonzero at {spurious} elements where the true gradient is exactly "
                     "zero: those input elements do not affect the output.")
     return Problem("wrong", message, name)
+
+
+def match_variant(name: str, analytic: np.ndarray, analytic_again: np.ndarray, true: np.ndarray,
+                  variants: list, variants_again: list) -> Problem | None:
+    """The known mistake (:mod:`minislim.exercises.mistakes`) the student's gradient matches.
+
+    A variant matches when it is not the true gradient and equals the student's gradient
+    for both upstream gradients (``variants`` and ``variants_again`` are computed for each).
+    """
+    for variant, variant_again in zip(variants, variants_again):
+        value, value_again = variant.value, variant_again.value
+        if value.shape != analytic.shape or np.all(close(value, true)):
+            continue
+        if np.all(close(analytic, value)) and np.all(close(analytic_again, value_again)):
+            return Problem(variant.code, variant.message.replace("{name}", name), name)
+    return None

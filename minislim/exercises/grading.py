@@ -52,9 +52,29 @@ def otter_available() -> bool:
     return True
 
 
+def gradable_names() -> list:
+    """The exercises this grading layer can turn into questions: those where the student
+    writes a ``Function`` subclass's ``backward`` (the plain-function exercises of the
+    notebooks, such as ``im2col`` or ``training_loop``, are checked in the notebooks only)."""
+    return [name for name in names() if get(name).kind == "function_class" and not _needs_other_solutions(name)]
+
+
+def _needs_other_solutions(name: str, solutions_dir: Path = SOLUTIONS) -> bool:
+    """Whether the solution of ``name`` needs more than its class (``conv2d`` calls the
+    student's ``my_im2col``): a question holds the class alone, so it must stand alone."""
+    path = Path(solutions_dir) / f"{name}.py"
+    if not path.exists():
+        return False
+    tree = ast.parse(path.read_text())
+    return any(isinstance(node, ast.FunctionDef) for node in tree.body)
+
+
 def solution_source(name: str, solutions_dir: Path = SOLUTIONS) -> str:
     """The solution's class, its ``backward`` body wrapped in otter's solution markers."""
     exercise = get(name)
+    if exercise.kind != "function_class":
+        raise GradingError(f"exercise {name!r} asks for a function, not a Function's backward: the grading layer "
+                           f"takes {', '.join(gradable_names())}")
     path = Path(solutions_dir) / f"{name}.py"
     if not path.exists():
         raise GradingError(f"no solution for exercise {name!r}: {path} does not exist")
@@ -93,8 +113,9 @@ def test_source(name: str) -> str:
 
 def master_notebook(exercise_names=None, points: int = 1, solutions_dir: Path = SOLUTIONS,
                     assignment_name: str = "minislim-backward") -> dict:
-    """otter-grader's master notebook (nbformat 4 JSON) for ``exercise_names`` (default: all)."""
-    exercise_names = list(exercise_names or names())
+    """otter-grader's master notebook (nbformat 4 JSON) for ``exercise_names`` (default: every
+    exercise of :func:`gradable_names`)."""
+    exercise_names = list(exercise_names or gradable_names())
     config = (f"# ASSIGNMENT CONFIG\nname: {assignment_name}\nrequirements: null\n"
               "export_cell: false\ninit_cell: false\ncheck_all_cell: false\nrun_tests: true\n"
               "generate: true\n")

@@ -128,7 +128,7 @@ class Value:
         self._backward = lambda: None
 
     def __add__(self, other):
-        out = Value(self.data + other.data, (self, other))
+        out = type(self)(self.data + other.data, (self, other))  # type(self): subclasses keep their class
         def _backward():
             self.grad += out.grad
             other.grad += out.grad
@@ -136,7 +136,7 @@ class Value:
         return out
 
     def __mul__(self, other):
-        out = Value(self.data * other.data, (self, other))
+        out = type(self)(self.data * other.data, (self, other))
         def _backward():
             self.grad += other.data * out.grad
             other.grad += self.data * out.grad
@@ -144,7 +144,7 @@ class Value:
         return out
 
     def tanh(self):
-        out = Value(math.tanh(self.data), (self,))
+        out = type(self)(math.tanh(self.data), (self,))
         def _backward():
             self.grad += (1 - out.data ** 2) * out.grad
         out._backward = _backward
@@ -183,6 +183,101 @@ us = slim.tensor(np.array(0.5), requires_grad=True)
 vs = slim.tensor(np.array(-1.5), requires_grad=True)
 slim.nn.tanh(us * vs + us).backward()
 print("minislim:", us.grad, vs.grad)
+
+# %% [markdown]
+# ### Exercise 1: three new ops for `Value`
+#
+# An op needs two things: its output `Value` (with its inputs as parents) and a closure
+# that **adds** the local derivative times `out.grad` to each input's `.grad`. Complete
+# the three ops below: `x ** n` for a plain number `n` (derivative $n x^{n-1}$), `exp`
+# (its derivative is itself, `out.data`) and `relu` ($\max(x, 0)$: the gradient passes
+# where $x > 0$). `exercises.check` builds a small expression with each op, in which the
+# input is used twice, and compares the values and gradients with a correct engine; it
+# names the classic mistakes (`=` instead of `+=`, a forgotten `out.grad`, ...).
+# Solutions are in `notebooks/solutions/`, but try first.
+
+# %%
+from minislim import exercises
+
+
+class MyValue(Value):
+    def __pow__(self, n):            # n is a plain number
+        out = MyValue(self.data ** n, (self,))
+        def _backward():
+            raise NotImplementedError   # TODO: self.grad += ...
+        out._backward = _backward
+        return out
+
+    def exp(self):
+        raise NotImplementedError       # TODO: the output and its _backward
+
+    def relu(self):
+        raise NotImplementedError       # TODO: the output and its _backward
+
+
+ops_result = exercises.check(MyValue, "value_ops")
+
+# %% [markdown]
+# ### Exercise 2: the training loop
+#
+# Training is a loop of four steps: set every parameter's `.grad` to zero (`backward`
+# *adds* to it, so without this each step would use the sum of all the gradients so far),
+# compute the loss, call `backward`, and move every parameter a little *against* its
+# gradient (`p.data -= lr * p.grad`). Write it; the checker runs it on a tiny least-squares
+# problem beside a correct loop.
+
+# %%
+def train(params, loss_fn, steps, lr):
+    losses = []
+    for step in range(steps):
+        # TODO: zero the gradients, forward, backward, update, record the loss (a number)
+        raise NotImplementedError
+    return losses
+
+
+loop_result = exercises.check(train, "value_training_loop")
+
+# %% [markdown]
+# With both exercises done, your engine trains a small multilayer perceptron: 2 inputs, 8
+# ReLU units, 1 output, on points inside or outside a circle (a squared loss on labels
+# +1 and -1). Every number is a `MyValue`, so this is slow (a few seconds), but every
+# step of it is code you wrote.
+
+# %%
+if ops_result.passed and loop_result.passed:
+    point_rng = np.random.default_rng(1)
+    points = point_rng.uniform(-1, 1, size=(40, 2))
+    labels = np.where((points ** 2).sum(axis=1) < 0.45, 1.0, -1.0)
+    W1 = [[MyValue(point_rng.normal() * 0.8) for _ in range(2)] for _ in range(8)]
+    b1 = [MyValue(0.0) for _ in range(8)]
+    W2 = [MyValue(point_rng.normal() * 0.4) for _ in range(8)]
+    b2 = MyValue(0.0)
+    mlp_params = [w for row in W1 for w in row] + b1 + W2 + [b2]
+
+    def predict(p):
+        hidden = [(W1[j][0] * MyValue(p[0]) + W1[j][1] * MyValue(p[1]) + b1[j]).relu() for j in range(8)]
+        out = b2
+        for w, h in zip(W2, hidden):
+            out = out + w * h
+        return out
+
+    def mlp_loss():
+        total = MyValue(0.0)
+        for p, t in zip(points, labels):
+            total = total + (predict(p) + MyValue(-t)) ** 2
+        return total * MyValue(1 / len(points))
+
+    mlp_losses = train(mlp_params, mlp_loss, steps=60, lr=0.1)
+    accuracy = np.mean([np.sign(predict(p).data) == t for p, t in zip(points, labels)])
+    print(f"loss {mlp_losses[0]:.3f} -> {mlp_losses[-1]:.3f}; training accuracy {accuracy:.0%}")
+    plt.figure(figsize=(4, 2.5))
+    plt.plot(mlp_losses)
+    plt.xlabel("step")
+    plt.ylabel("mean squared error")
+    plt.title("your MLP, trained by your loop")
+    plt.show()
+else:
+    print("finish both exercises above to train the MLP")
 
 # %% [markdown]
 # ## 4. Your own op: a `Function`

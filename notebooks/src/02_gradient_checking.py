@@ -232,9 +232,25 @@ print(report)
 result = exercises.check(BuggyTanh, reference=np.tanh, inputs=[x_check])
 
 # %% [markdown]
-# **Your turn:** find the bug, write a fixed `Tanh` class below (forward and backward), and
-# run `exercises.check(Tanh, reference=np.tanh, inputs=[x_check])` until it says PASSED.
-# (A solution is in `notebooks/solutions/`, but try first.)
+# **Your turn:** find the bug and fix the backward of the `Tanh` below (its forward is
+# BuggyTanh's), then run the cell until the checker says PASSED. The exercise `"tanh"`
+# knows the classic wrong answers and names them. (A solution is in
+# `notebooks/solutions/`, but try first.)
+
+# %%
+class Tanh(slim.Function):
+    def forward(self, x):
+        y = np.tanh(x)
+        self.save_for_backward(x, y)
+        return y
+
+    def backward(self, grad_output):
+        x, y = self.saved_arrays
+        # TODO: return (dL/dx,); BuggyTanh returned (grad_output * (1 - x ** 2),)
+        raise NotImplementedError
+
+
+result = exercises.check(Tanh, "tanh")
 
 # %% [markdown]
 # ## 6. Exercises with a checker
@@ -284,10 +300,9 @@ for name in exercises.names():
 print(exercises.get("sigmoid"))
 
 # %% [markdown]
-# Complete the backward below (replace `raise NotImplementedError`), then run the cell. Do
-# the same with the other exercises: `print(exercises.get("softmax"))` shows the next
-# task. The checker never raises; it prints a verdict and returns a result whose
-# `.passed` and `.codes` you can inspect.
+# Complete the backward below (replace `raise NotImplementedError`), then run the cell.
+# The checker never raises; it prints a verdict and returns a result whose `.passed` and
+# `.codes` you can inspect. The next exercises follow, each with its task.
 
 # %%
 class Sigmoid(slim.Function):
@@ -303,6 +318,102 @@ class Sigmoid(slim.Function):
 
 
 result = exercises.check(Sigmoid, "sigmoid")
+
+# %% [markdown]
+# **Softmax.** Every output of a row depends on every input of the row, so the backward is a
+# product with the whole Jacobian $\partial s_i / \partial x_j = s_i(\delta_{ij} - s_j)$. Keeping only
+# its diagonal is the classic mistake (the checker names it).
+
+# %%
+class Softmax(slim.Function):
+    def forward(self, x):
+        e = np.exp(x - x.max(axis=-1, keepdims=True))
+        s = e / e.sum(axis=-1, keepdims=True)
+        self.save_for_backward(s)
+        return s
+
+    def backward(self, grad_output):
+        (s,) = self.saved_arrays
+        # TODO: return (dL/dx,); the sum over i becomes a sum along the last axis
+        raise NotImplementedError
+
+
+result = exercises.check(Softmax, "softmax")
+
+# %% [markdown]
+# **Matrix product.** Two inputs, two gradients; each has its input's shape, which tells you
+# which operand to transpose.
+
+# %%
+class MatMul(slim.Function):
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return a @ b
+
+    def backward(self, grad_output):
+        a, b = self.saved_arrays
+        # TODO: return (dL/da, dL/db), shaped like a and b
+        raise NotImplementedError
+
+
+result = exercises.check(MatMul, "matmul")
+
+# %% [markdown]
+# **Mean squared error.** A scalar output: `grad_output` is a 0-d array.
+
+# %%
+class MeanSquaredError(slim.Function):
+    def forward(self, predictions, targets):
+        diff = predictions - targets
+        self.save_for_backward(diff)
+        return np.mean(diff ** 2)
+
+    def backward(self, grad_output):
+        (diff,) = self.saved_arrays
+        # TODO: return (dL/dpredictions, dL/dtargets)
+        raise NotImplementedError
+
+
+result = exercises.check(MeanSquaredError, "mse")
+
+# %% [markdown]
+# **A dense layer.** `b` was added to every row of the batch: its gradient must have `b`'s
+# shape, so it sums over the batch (returning `grad_output` itself is the classic bug, and
+# the checker names the missing sum and its axis).
+
+# %%
+class Dense(slim.Function):
+    def forward(self, x, w, b):
+        self.save_for_backward(x, w)
+        return x @ w + b
+
+    def backward(self, grad_output):
+        x, w = self.saved_arrays
+        # TODO: return (dL/dx, dL/dw, dL/db)
+        raise NotImplementedError
+
+
+result = exercises.check(Dense, "dense")
+
+# %% [markdown]
+# **2x2 max pooling.** The gradient of a window goes to its maximum only.
+
+# %%
+class MaxPool2x2(slim.Function):
+    def forward(self, x):
+        n, h, w, c = x.shape
+        windows = x.reshape(n, h // 2, 2, w // 2, 2, c)   # window (i, j) is windows[:, i, :, j, :, :]
+        y = windows.max(axis=(2, 4))
+        self.save_for_backward(x, y)
+        return y
+
+    def backward(self, grad_output):
+        x, y = self.saved_arrays
+        # TODO: return (dL/dx,): grad_output goes to the maximum of each window
+        raise NotImplementedError
+
+
+result = exercises.check(MaxPool2x2, "max_pool_2x2")
 
 # %% [markdown]
 # ## Takeaways

@@ -24,6 +24,7 @@ import numpy as np
 from matplotlib.patches import Rectangle
 
 import minislim as slim
+from minislim import exercises
 from minislim.datasets import cifar10
 from minislim.kernels import conv, reference
 from minislim.kernels.im2col import im2col, windows
@@ -151,6 +152,26 @@ axes[1].set_xlabel("tap (kh, kw), row-major")
 axes[1].set_ylabel("output pixel oh * 5 + ow")
 plt.tight_layout()
 plt.show()
+
+# %% [markdown]
+# ### Exercise: your own im2col
+#
+# Write `my_im2col(x, kh, kw)` for the simplest case, VALID padding and stride 1: one row
+# per output pixel (in the order `n`, then `i`, then `j`), each row the window
+# `x[n, i:i+kh, j:j+kw, :]` flattened in `(kh, kw, C)` order, the order of
+# `filters.reshape(-1, OC)`. A loop over the `kh * kw` taps, each copying one shifted
+# slice of the whole batch, is enough. The checker compares with minislim's kernel and
+# recognises the usual wrong orders.
+
+# %%
+def my_im2col(x, kh, kw):
+    n, h, w, c = x.shape
+    oh, ow = h - kh + 1, w - kw + 1  # noqa: F841 (yours to use)
+    # TODO: return the columns [n * oh * ow, kh * kw * c]
+    raise NotImplementedError
+
+
+im2col_result = exercises.check(my_im2col, "im2col")
 
 # %% [markdown]
 # ## 3. The convolution is one matrix product
@@ -314,6 +335,30 @@ report = slim.testing.gradcheck(lambda x, f: slim.nn.conv2d(x, f, stride=2, padd
                                 [rng.standard_normal((2, 5, 6, 2)), rng.standard_normal((3, 3, 2, 3))],
                                 names=["inputs", "filters"])
 print(report)
+
+# %% [markdown]
+# ### Exercise: a convolution layer, forward and backward
+#
+# Put it together as a `Function` (VALID, stride 1): the forward is your columns times the
+# filters reshaped to `[KH*KW*C, OC]`; the backward gives the filters `columns.T @ g` and
+# the inputs the gradient of the columns, `g @ w2d.T`, added back into each window's
+# place (*col2im*; a pixel in several windows collects from each, so `+=`). The checker
+# compares with the loop reference `kernels.reference.conv2d` and with numerical
+# gradients.
+
+# %%
+class Conv2D(slim.Function):
+    def forward(self, x, w):
+        # TODO: columns = my_im2col(x, KH, KW); y = columns @ w.reshape(-1, OC), reshaped to
+        # [N, OH, OW, OC]; save what backward needs
+        raise NotImplementedError
+
+    def backward(self, grad_output):
+        # TODO: return (dL/dx, dL/dw); dL/dx adds each window's gradient back into x (col2im)
+        raise NotImplementedError
+
+
+conv_result = exercises.check(Conv2D, "conv2d")
 
 # %% [markdown]
 # ## Takeaways

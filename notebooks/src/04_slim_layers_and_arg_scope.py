@@ -11,7 +11,8 @@
 # 4. **`repeat`** and **`stack`**: several layers in one line;
 # 5. **`arg_scope`**: shared defaults, and `explain_arg_scope` to see who set what;
 # 6. the **VGG-16 definition** of the TF-Slim README, the library's nets, and the
-#    **model analyzer**.
+#    **model analyzer**;
+# 7. two layers **you write**, forward and backward: dropout and batch norm.
 #
 # Everything runs on tiny inputs: building is fast, and a layer runs as soon as it is called.
 
@@ -20,6 +21,7 @@ import matplotlib.pyplot as plt  # Jupyter draws figures inline: no display need
 import numpy as np
 
 import minislim as slim
+from minislim import exercises
 from minislim.nets import vgg
 
 np.set_printoptions(precision=4, suppress=True)
@@ -382,6 +384,68 @@ with slim.Graph().as_default():
     trainable = {v.name for v in slim.get_trainable_variables()}
     print(sorted(model_vars - trainable)[:4], "...")
     print(f"{len(model_vars)} model variables, {len(trainable)} trainable")
+
+# %% [markdown]
+# ## 7. Two layers you write: dropout and batch norm
+#
+# `slim.dropout` and `slim.batch_norm` behave differently in training and in evaluation
+# (`is_training`). Here you write the training-mode op of each, forward and backward.
+#
+# **Dropout** zeroes each activation with probability `rate` while training, so that no
+# unit can rely on one particular other unit. *Inverted* dropout (TF's and minislim's)
+# divides the kept activations by `1 - rate`, so the expected output equals the input and
+# evaluation is simply the identity. The mask is a constant, so the backward multiplies
+# `grad_output` by the same mask and scale. (`slim.dropout` takes `keep_prob = 1 - rate`.)
+
+# %%
+class Dropout(slim.Function):
+    def __init__(self, rate=0.5, seed=0):
+        self.rate, self.seed = rate, seed
+
+    def forward(self, x):
+        keep = np.random.default_rng(self.seed).random(x.shape) >= self.rate  # noqa: F841 (True: kept)
+        # TODO: the output; save what backward needs
+        raise NotImplementedError
+
+    def backward(self, grad_output):
+        # TODO: return (dL/dx,)
+        raise NotImplementedError
+
+
+dropout_result = exercises.check(Dropout, "dropout")
+
+# %% [markdown]
+# **Batch normalisation** (what `normalizer_fn=slim.batch_norm` adds after each
+# convolution of `vgg_cifar`) standardises every feature over the batch, then lets the
+# network rescale it: with $\mu, \sigma^2$ the batch mean and (biased) variance of a
+# feature, $\hat x = (x - \mu) / \sqrt{\sigma^2 + \epsilon}$ and $y = \gamma \hat x + \beta$.
+# The backward has a catch: $\mu$ and $\sigma$ are computed from the whole batch, so
+# every $x_n$ moves every output of its feature. Summed up, the three paths (through
+# $\hat x$, $\mu$ and $\sigma$) give the simplified form, with means over the batch and
+# $d\hat x = g \gamma$:
+#
+# $$\frac{\partial L}{\partial x} = \frac{1}{\sqrt{\sigma^2 + \epsilon}}\left(d\hat x - \overline{d\hat x}
+# - \hat x \, \overline{d\hat x \, \hat x}\right).$$
+#
+# Notebook 07 derives it on the graph. Write the op for `x` `[N, D]` (for images the
+# statistics run over N, H and W); the checker knows the classic mistakes: the first term
+# only, the means over the wrong axis, `gamma`'s and `beta`'s gradients left unsummed.
+
+# %%
+class BatchNorm(slim.Function):
+    def __init__(self, eps=1e-5):
+        self.eps = eps
+
+    def forward(self, x, gamma, beta):
+        # TODO: normalise each feature over the batch (axis 0); save what backward needs
+        raise NotImplementedError
+
+    def backward(self, grad_output):
+        # TODO: return (dL/dx, dL/dgamma, dL/dbeta)
+        raise NotImplementedError
+
+
+batch_norm_result = exercises.check(BatchNorm, "batch_norm")
 
 # %% [markdown]
 # ## Summary

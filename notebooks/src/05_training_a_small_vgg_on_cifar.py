@@ -23,7 +23,7 @@ import matplotlib.pyplot as plt  # Jupyter draws figures inline: no display need
 import numpy as np
 
 import minislim as slim
-from minislim import data
+from minislim import data, exercises
 from minislim.datasets import cifar10
 from minislim.nets import vgg
 
@@ -133,6 +133,83 @@ with slim.Graph().as_default():       # build once, in a scratch graph, to count
     logits_fn(x, is_training=True)
     size, nbytes = slim.model_analyzer.analyze_vars(slim.get_trainable_variables(), print_info=False)
 print(f"{size:,} trainable parameters ({nbytes / 1e6:.1f} MB)")
+
+# %% [markdown]
+# ### Exercises: the loss, the update rules and the loop that `train` runs
+#
+# Before handing the work to `slim.learning.train`, write its parts yourself; each is
+# checked against minislim's own.
+#
+# **The loss.** The logits go through a softmax and the cross-entropy of the true class,
+# averaged over the batch. Fused into one op, the backward is remarkably simple,
+# `(softmax - one_hot(labels)) / N`, and the forward can be made stable by subtracting
+# each row's maximum before `exp` (`softmax(z) = softmax(z - max z)`); the checker's
+# logits include a row near 800, where a naive `exp` overflows.
+
+# %%
+class SoftmaxCrossEntropy(slim.Function):
+    def __init__(self, labels):
+        self.labels = labels                      # [N] integers
+
+    def forward(self, logits):
+        # TODO: the mean over the batch of -log softmax at the label (a 0-d array); stable
+        raise NotImplementedError
+
+    def backward(self, grad_output):
+        # TODO: return (dL/dlogits,)
+        raise NotImplementedError
+
+
+loss_result = exercises.check(SoftmaxCrossEntropy, "softmax_cross_entropy")
+
+# %% [markdown]
+# **The updates.** Plain SGD steps against the gradient. *Momentum* keeps a decaying sum
+# of the past gradients and steps along it, which smooths the noise of mini-batches and
+# speeds up along directions where the gradients agree (TF's form, as
+# `slim.optimizers.Momentum`: `accum = momentum * accum + g`, `w -= lr * accum`). *Adam*
+# divides the step by a running root mean square of the gradient, per parameter, and
+# corrects the bias of its zero-initialised averages. Each function returns the new
+# values; the checker runs five updates beside `slim.optimizers`.
+
+# %%
+def sgd_update(w, g, lr):
+    # TODO: return the updated w
+    raise NotImplementedError
+
+
+sgd_result = exercises.check(sgd_update, "sgd_update")
+
+# %%
+def momentum_update(w, g, accum, lr, momentum):
+    # TODO: return (new w, new accum)
+    raise NotImplementedError
+
+
+momentum_result = exercises.check(momentum_update, "momentum_update")
+
+# %%
+def adam_update(w, g, m, v, t, lr, beta1, beta2, eps):
+    # TODO: return (new w, new m, new v)
+    raise NotImplementedError
+
+
+adam_result = exercises.check(adam_update, "adam_update")
+
+# %% [markdown]
+# **The loop.** One training step is: clear the gradients, compute the loss, back-propagate,
+# update. `slim.learning.train` does exactly that (plus logging and checkpoints), with an
+# optimizer's `apply_gradients`. Write the loop over a list of batches:
+
+# %%
+def train_loop(params, batches, loss_fn, optimizer):
+    losses = []
+    for inputs, targets in batches:
+        # TODO: zero the gradients, forward, backward, apply the update, record the loss (a float)
+        raise NotImplementedError
+    return losses
+
+
+loop_result = exercises.check(train_loop, "training_loop")
 
 # %% [markdown]
 # ## 4. Training

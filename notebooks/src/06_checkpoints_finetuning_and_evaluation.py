@@ -248,7 +248,9 @@ print("steps run:", len(again.log))
 # training set, 100 images of each. The classes get new ids 0-4, so the network needs a new
 # 5-way `logits` layer; everything below it can start from the 10-class model instead of
 # from random numbers. (Here the 10-class model was trained on the same subset, these images
-# included; in practice it would come from a much larger data set, such as ImageNet.)
+# included; in practice it would come from a much larger data set, such as ImageNet. This
+# section shows the *mechanics*; notebook 11 does the experiment properly, on classes the
+# pretrained model never saw, and compares a linear probe with full fine-tuning.)
 
 # %%
 animals = [class_names.index(name) for name in ["cat", "deer", "dog", "frog", "horse"]]

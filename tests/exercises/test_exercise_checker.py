@@ -159,21 +159,53 @@ def test_a_wrong_shape_names_both_shapes():
             return ((grad_output * 3 * x ** 2).sum(axis=1),)
 
     problem = only_problem(check_cube(Summed))
-    assert problem.code == "wrong_shape"
-    assert problem.message == "your gradient for 'x' has the wrong shape (2,): it must have the input's shape (2, 3)."
+    assert problem.code == "extra_sum"
+    assert problem.message == (
+        "your gradient for 'x' has shape (2,), but 'x' has shape (2, 3): it looks summed over axis 1 of "
+        "grad_output (2, 3) (length 3); but 'x' has the output's shape: it was not broadcast, each of "
+        "its elements has its own gradient, so nothing is summed.")
 
 
-def test_a_broadcast_shaped_gradient_is_accepted_like_the_engine_does():
-    class Bias(slim.Function):
-        def forward(self, x, b):
-            return x + b
+class Bias(slim.Function):
+    def forward(self, x, b):
+        return x + b
 
-        def backward(self, grad_output):
-            return grad_output, grad_output  # [N, C] for b of shape [C]: the engine sums it
+    def backward(self, grad_output):
+        return grad_output, grad_output  # BUG: [N, C] for b of shape [C]
 
+
+def check_bias(cls, b_shape=(3,)):
     rng = np.random.default_rng(0)
-    assert check(Bias, reference=np.add, inputs=[rng.standard_normal((4, 3)), rng.standard_normal(3)],
-                 verbose=False).passed
+    return check(cls, reference=np.add, inputs=[rng.standard_normal((4, 3)), rng.standard_normal(b_shape)],
+                 verbose=False)
+
+
+def test_a_gradient_left_unsummed_fails_and_names_the_missing_sum_and_its_axis():
+    """The engine would sum it back, but the task is a gradient of the input's shape."""
+    problem = only_problem(check_bias(Bias))
+    assert problem.code == "missing_sum" and problem.input_name == "b"
+    assert ("'b' was broadcast over axis 0 of the output (length 4), so each of those 4 slices used the "
+            "same 'b'") in problem.message
+    assert "sum over axis 0 (`.sum(axis=0)`). Summed that way, your values are right." in problem.message
+
+
+def test_a_missing_keepdims_sum_is_named_too():
+    problem = only_problem(check_bias(Bias, b_shape=(4, 1)))
+    assert problem.code == "missing_sum"
+    assert "sum over axis 1 (`.sum(axis=1, keepdims=True)`)" in problem.message
+
+
+@pytest.mark.parametrize("grad_b, code, words", [
+    (lambda g: g.sum(axis=1), "reduced_wrong_axis",
+     "it looks summed over axis 1 of grad_output (4, 3) (length 3); but 'b' was broadcast over axis 0 "
+     "(length 4): sum over that instead (`.sum(axis=0)`)"),
+    (lambda g: g.sum(axis=0, keepdims=True), "extra_axis", "an extra axis of length 1"),
+    (lambda g: g.T, "wrong_shape", "it must have the input's shape (3,)"),
+])
+def test_other_wrong_shapes_of_a_bias_gradient(grad_b, code, words):
+    wrong = type("Wrong", (Bias,), {"backward": lambda self, g: (g, grad_b(g))})
+    problem = only_problem(check_bias(wrong))
+    assert problem.code == code and words in problem.message, problem.message
 
 
 def test_a_transposed_gradient_of_a_square_input_is_recognised():
@@ -467,3 +499,56 @@ def test_an_unknown_exercise_lists_the_names():
 
 def test_the_repr_is_short_for_notebooks():
     assert repr(check_cube(Cube)) == "CheckResult('Cube', passed=True, codes=[])"
+
+
+# --- known wrong variants, without an exercise (generic) -----------------------------------------
+
+class RowNormalise(slim.Function):
+    """y = x / sum(x) per row: every output of a row depends on every input of the row."""
+
+    def forward(self, x):
+        total = x.sum(axis=-1, keepdims=True)
+        self.save_for_backward(x, total)
+        return x / total
+
+    def backward(self, grad_output):
+        x, total = self.saved_arrays
+        return (grad_output * (1 / total - x / total ** 2),)   # BUG: dy_i/dx_i only, no dy_j/dx_i
+
+
+def test_a_diagonal_only_jacobian_is_recognised_for_any_op():
+    rng = np.random.default_rng(0)
+    result = check(RowNormalise, reference=lambda x: x / x.sum(axis=-1, keepdims=True),
+                   inputs=[rng.uniform(1, 2, (3, 4))], verbose=False)
+    problem = only_problem(result)
+    assert problem.code == "diagonal_only"
+    assert "keeps only the diagonal of the Jacobian" in problem.message
+
+
+def test_a_derivative_evaluated_at_the_output_is_recognised_for_any_elementwise_op():
+    class Exp(slim.Function):
+        def forward(self, x):
+            y = np.exp(x)
+            self.save_for_backward(y)
+            return y
+
+        def backward(self, grad_output):
+            (y,) = self.saved_arrays
+            return (grad_output * np.exp(y),)   # BUG: exp'(x) = exp(x), evaluated at y
+
+    result = check(Exp, reference=np.exp, inputs=[np.array([[0.1, -0.4], [0.3, 0.2]])], verbose=False)
+    problem = only_problem(result)
+    assert problem.code == "formula_on_output"
+    assert "evaluated at the output y instead of at the input x" in problem.message
+
+
+def test_hints_are_per_input_and_only_for_maths_problems():
+    from minislim.exercises.checker import hints_for
+    from minislim.exercises.diagnose import Problem
+
+    hints = {"w": "about w", "b": "about b", "forward": "about the forward"}
+    problems = [Problem("scaled", "...", "b"), Problem("returns_list", "...", None),
+                Problem("forward_mismatch", "...", None), Problem("wrong", "...", "x")]
+    assert hints_for(problems, "general", hints) == [("b", "about b"), ("forward", "about the forward"),
+                                                     (None, "general")]
+    assert hints_for([Problem("wrong_count", "...", None)], "general", hints) == []

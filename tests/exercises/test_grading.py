@@ -6,7 +6,6 @@ import re
 
 import pytest
 
-from minislim import exercises
 from minislim.exercises import grading
 
 
@@ -39,12 +38,12 @@ def test_the_master_notebook_has_one_question_per_exercise_with_points():
     notebook = grading.master_notebook(points=2)
     assert notebook["cells"][0]["source"].startswith("# ASSIGNMENT CONFIG")
     questions = question_cells(notebook)
-    assert list(questions) == exercises.names()
+    assert list(questions) == grading.gradable_names()
     assert all("points: 2" in c["source"] for c in notebook["cells"] if c["source"].startswith("# BEGIN QUESTION"))
     json.dumps(notebook)  # valid JSON
 
 
-@pytest.mark.parametrize("name", exercises.names())
+@pytest.mark.parametrize("name", grading.gradable_names())
 def test_solutions_pass_their_test_and_the_student_version_fails_it(name):
     solution, test = question_cells(grading.master_notebook([name]))[name]
     run_cells(solution, test)  # the solved notebook: the test passes
@@ -60,6 +59,12 @@ def test_a_wrong_backward_fails_with_the_checkers_diagnosis():
     assert wrong != solution
     with pytest.raises(AssertionError, match="has its sign flipped"):
         run_cells(wrong, test)
+
+
+def test_function_exercises_are_refused_by_name():
+    assert "tanh" in grading.gradable_names() and "im2col" not in grading.gradable_names()
+    with pytest.raises(grading.GradingError, match="exercise 'im2col' asks for a function"):
+        grading.solution_source("im2col")
 
 
 def test_a_missing_solution_file_is_named(tmp_path):
