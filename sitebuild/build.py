@@ -25,6 +25,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import os
@@ -35,6 +36,7 @@ import sys
 import tarfile
 import tempfile
 import time
+import types
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -191,8 +193,6 @@ def notebook_title(path: Path) -> str:
 def public_names() -> tuple:
     """``(modules, others)``: the public names of ``minislim`` that are modules, and the rest
     (functions, classes, constants), both in the order of ``minislim.__all__``."""
-    import types
-
     sys.path.insert(0, str(ROOT))
     import minislim
 
@@ -210,17 +210,23 @@ def home_module(name: str) -> str:
     return parts[1] if len(parts) > 1 and parts[0] == "minislim" else "minislim"
 
 
+@functools.lru_cache(maxsize=1)
+def griffe_package():
+    import griffe
+
+    return griffe.load("minislim", search_paths=[str(ROOT)])
+
+
 def api_path(name: str) -> str:
     """The dotted path the API page documents a top-level name under: ``minislim.NAME``,
-    unless a module of the package has the same name as the object it re-exports (Griffe
-    would document the module: ``slim.tensor`` is the function of ``minislim.autograd.tensor``),
-    then the object's own path."""
+    unless Griffe (which reads the source, not the live package) takes that path for a
+    module while the name is not one: ``slim.tensor`` is the function ``tensor``, but
+    ``minislim.autograd.tensor`` is also a module. Then the object's own path."""
     import minislim
 
     obj = getattr(minislim, name)
-    module = getattr(obj, "__module__", "") or ""
-    if module.startswith("minislim.") and module.rsplit(".", 1)[-1] == name:
-        return f"{module}.{obj.__qualname__}"
+    if griffe_package()[name].is_module and not isinstance(obj, types.ModuleType):
+        return f"{obj.__module__}.{obj.__qualname__}"
     return f"minislim.{name}"
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import json
+import posixpath
 import re
 import shutil
 from pathlib import Path
@@ -43,6 +44,46 @@ def run_time(abs_src_path: str):
     return meta.get("run_seconds"), meta.get("cores")
 
 
+HEADING_ID = re.compile(r"<h[1-6][^>]*?\bid=\"([^\"]+)\"")
+HREF = re.compile(r'href="([^"#:]+)(#[^"]*)?"')
+
+
+def align_toc_with_headings(page, content: str) -> None:
+    """Give the notebook's table of contents the ids nbconvert gave its headings.
+
+    mkdocs-jupyter makes the table from the Markdown (where a heading with inline code,
+    ``a `Function```, slugs to ``a``) but nbconvert keeps the code's text in the id
+    (``a-function``): without this, such entries of the table lead nowhere.
+    """
+    ids = HEADING_ID.findall(content)
+    items, todo = [], list(page.toc)
+    while todo:
+        item = todo.pop(0)
+        items.append(item)
+        todo[:0] = list(item.children)
+    if len(items) == len(ids):
+        for item, anchor in zip(items, ids):
+            item.id = anchor
+
+
+def notebook_links(page, content: str, files) -> str:
+    """Point a notebook's relative links (written for the repository: ``../docs/x.md``)
+    to the site's pages, or to the site's copy of the file."""
+    def replace(match):
+        repo_path = posixpath.normpath(posixpath.join("notebooks", match.group(1)))
+        fragment = match.group(2) or ""
+        site_src = repo_path[len("docs/"):] if repo_path.startswith("docs/") else repo_path
+        found = files.get_file_from_path(site_src)
+        if found is not None and found.is_documentation_page():
+            return f'href="{get_relative_url(found.url or "./", page.url)}{fragment}"'
+        if (ROOT / repo_path).is_file():
+            _sources.add(repo_path)
+            return f'href="{get_relative_url(f"{SOURCE_DIR}/{repo_path}", page.url)}{fragment}"'
+        return match.group(0)
+
+    return HREF.sub(replace, content)
+
+
 def on_pre_build(config, **kwargs):
     _sources.clear()
 
@@ -55,6 +96,8 @@ def on_page_content(content, page, config, files, **kwargs):
         f'<a href="{get_relative_url(f"{SOURCE_DIR}/{s}", page.url)}">{html.escape(s)}</a>' for s in sources)
     banner = f'<p class="minislim-source">Source: {links}</p>'
     if page.file.src_uri.endswith(".ipynb"):
+        align_toc_with_headings(page, content)
+        content = notebook_links(page, content, files)
         seconds, cores = run_time(page.file.abs_src_path)
         executed = Path(page.file.src_uri).name
         banner = (
