@@ -17,7 +17,7 @@ test-fast:  ## run the suite without the tests marked slow
 	$(PYTEST) tests -m "not slow"
 
 lint:  ## ruff (pyflakes + pycodestyle rules) over the package, tests, benchmarks and notebooks
-	$(PYTHON) -m ruff check minislim tests bench notebooks
+	$(PYTHON) -m ruff check minislim tests bench notebooks sitebuild
 
 bench:  ## benchmarks: autograd overhead, convolution vs GEMM floor, a vgg_cifar step (and PyTorch when installed)
 	$(PYTHON) bench/overhead.py
@@ -35,4 +35,8 @@ demo:  ## train a small VGG on the embedded CIFAR-10 subset, then evaluate it
 	$(PYTHON) -m minislim eval --logdir runs/demo
 
 clean:  ## remove caches and build outputs
-	rm -rf .pytest_cache .hypothesis .ruff_cache build dist *.egg-info
+	rm -rf .pytest_cache .hypothesis .ruff_cache build dist *.egg-info site
+
+.PHONY: site
+site:  ## build the course site into site/: docs, executed notebooks, API reference (needs .[site], npm)
+	$(PYTHON) sitebuild/build.py

@@ -179,12 +179,13 @@ def stage_notebooks(stage: Path, jobs: int = 1) -> dict:
 
 
 def notebook_title(path: Path) -> str:
-    """The first ``# `` heading of a notebook's first Markdown cell, else its file name."""
+    """The first ``# `` heading of a notebook's first Markdown cell (as plain text: the
+    navigation shows no Markdown), else its file name."""
     for cell in json.loads(path.read_text())["cells"]:
         if cell["cell_type"] == "markdown":
             for line in "".join(cell["source"]).splitlines():
                 if line.startswith("# "):
-                    return line[2:].strip()
+                    return line[2:].replace("`", "").strip()
     return path.stem
 
 

@@ -94,14 +94,14 @@ def on_page_content(content, page, config, files, **kwargs):
     _sources.update(sources)
     links = " · ".join(
         f'<a href="{get_relative_url(f"{SOURCE_DIR}/{s}", page.url)}">{html.escape(s)}</a>' for s in sources)
-    banner = f'<p class="minislim-source">Source: {links}</p>'
+    banner = f'<p class="minislim-source" data-search-exclude>Source: {links}</p>'
     if page.file.src_uri.endswith(".ipynb"):
         align_toc_with_headings(page, content)
         content = notebook_links(page, content, files)
         seconds, cores = run_time(page.file.abs_src_path)
         executed = Path(page.file.src_uri).name
         banner = (
-            '<div class="admonition info minislim-runtime">'
+            '<div class="admonition info minislim-runtime" data-search-exclude>'
             f'<p class="admonition-title">Run time: about {seconds:.0f} s</p>'
             f"<p>This notebook ran top to bottom in a fresh kernel in {seconds:.1f} s when the "
             f"site was built, on a machine with {cores} CPU cores; the outputs below are from that "
