@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import posixpath
 import re
 import shutil
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from mkdocs.utils import get_relative_url
 
+log = logging.getLogger("mkdocs.hooks.minislim")
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE_DIR = "_source"
 MATHJAX_BLOCK = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.S)
@@ -61,9 +63,12 @@ def align_toc_with_headings(page, content: str) -> None:
         item = todo.pop(0)
         items.append(item)
         todo[:0] = list(item.children)
-    if len(items) == len(ids):
-        for item, anchor in zip(items, ids):
-            item.id = anchor
+    if len(items) != len(ids):
+        log.warning("%s: %d entries in the table of contents, %d headings: ids left as they are",
+                    page.file.src_uri, len(items), len(ids))
+        return
+    for item, anchor in zip(items, ids):
+        item.id = anchor
 
 
 def notebook_links(page, content: str, files) -> str:
@@ -103,9 +108,9 @@ def on_page_content(content, page, config, files, **kwargs):
         banner = (
             '<div class="admonition info minislim-runtime" data-search-exclude>'
             f'<p class="admonition-title">Run time: about {seconds:.0f} s</p>'
-            f"<p>This notebook ran top to bottom in a fresh kernel in {seconds:.1f} s when the "
-            f"site was built, on a machine with {cores} CPU cores; the outputs below are from that "
-            f'run. <a href="{executed}" download>Download it with its outputs</a>.</p></div>'
+            f"<p>Executed for this site top to bottom in a fresh kernel: {seconds:.1f} s on a "
+            f"machine with {cores} CPU cores. The outputs below are from that run; "
+            f'<a href="{executed}" download>download the notebook with them</a>.</p></div>'
             + banner)
     head = re.search(r"</h1>", content)
     return content[:head.end()] + banner + content[head.end():] if head else banner + content
