@@ -250,6 +250,7 @@ def test_the_site_in_a_browser(built_site, server, tmp_path):
             args=CHROMIUM_FLAGS + ["--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"],
             viewport={"width": 1280, "height": 900})
         page = context.new_page()
+        page.set_default_timeout(180_000)  # a shared, loaded machine can take a minute for a big page
         current = {"url": ""}
         page.on("request", lambda r: urlparse(r.url).scheme in ("http", "https", "ws", "wss")
                 and urlparse(r.url).hostname != "127.0.0.1" and outside.append(f"{current['url']}: {r.url}"))
