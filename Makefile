@@ -17,7 +17,7 @@ test-fast:  ## run the suite without the tests marked slow
 	$(PYTEST) tests -m "not slow"
 
 lint:  ## ruff (pyflakes + pycodestyle rules) over the package, tests, benchmarks and notebooks
-	$(PYTHON) -m ruff check minislim tests bench notebooks
+	$(PYTHON) -m ruff check minislim tests bench notebooks sitebuild
 
 bench:  ## benchmarks: autograd overhead, convolution vs GEMM floor, a vgg_cifar step (and PyTorch when installed)
 	$(PYTHON) bench/overhead.py
@@ -37,7 +37,7 @@ demo:  ## train a small VGG on the embedded CIFAR-10 subset, then evaluate it
 	$(PYTHON) -m minislim eval --logdir runs/demo
 
 clean:  ## remove caches and build outputs
-	rm -rf .pytest_cache .hypothesis .ruff_cache build dist *.egg-info
+	rm -rf .pytest_cache .hypothesis .ruff_cache build dist *.egg-info site
 
 # The TF-Slim oracle (tests/tfslim/): tf_slim 1.1.0 needs TensorFlow 2.15 (newer versions break it),
 # which needs Python 3.11. TFSLIM_VENV may name an existing venv with these pins.
@@ -49,3 +49,7 @@ tfslim-oracle:  ## compare with the real tf_slim 1.1.0 (own venv: TF 2.15.1, Pyt
 	test -x $(TFSLIM_VENV)/bin/python || $(TFSLIM_PYTHON) -m venv $(TFSLIM_VENV)
 	$(TFSLIM_VENV)/bin/python -m pip install -q $(TFSLIM_PINS)
 	MINISLIM_TFSLIM_DOCS=1 OMP_NUM_THREADS=1 $(TFSLIM_VENV)/bin/python -m pytest tests/tfslim -p no:cacheprovider -rs
+
+.PHONY: site
+site:  ## build the course site into site/: docs, executed notebooks, API reference (needs .[site], npm)
+	$(PYTHON) sitebuild/build.py
