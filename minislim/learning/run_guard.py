@@ -193,9 +193,8 @@ class StopSignals:
 
     def _handle(self, signum, frame):
         name = signal.Signals(signum).name
-        if self.signum is None:
+        if self.signum is None:  # noted: the step finishes, then train saves and prints one line
             self.signum = signum
-            self.log_fn(f"{name}: finishing this step, then saving a checkpoint (a second signal stops at once)")
         elif self._saving:
             self.log_fn(f"{name} again: a checkpoint is being saved; it finishes first")
         else:
