@@ -138,6 +138,8 @@ def test_checkpoints_resume_from_two_processes_to_one_and_back(tmp_path):
 
 def test_a_rank_that_raises_ends_the_job_within_seconds_with_its_error():
     status, output, seconds = mpiexec(2, WORKER, "fail", timeout=60)
+    if status != 0 and not output.strip():  # on a loaded machine Hydra sometimes drops the output of
+        status, output, seconds = mpiexec(2, WORKER, "fail", timeout=60)  # a job it aborts: once more
     assert status != 0
     assert "rank 1 fails on purpose at step 3" in output
     assert "rank 1 of 2" in output

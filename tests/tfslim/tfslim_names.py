@@ -61,6 +61,8 @@ DIFFERENCES = {
     "evaluation.evaluate_once": "eager: `(checkpoint_path, eval_fn, data, metrics)`",
     "evaluation.evaluation_loop": "eager: polls a directory for new checkpoints",
     "model_analyzer.analyze_vars": "prints by default",
+    "model_analyzer.analyze_ops": "takes a result tensor and reports per layer: output shape, multiply-adds, "
+                                  "activation memory, im2col buffers (docs/model_analyzer.md)",
 }
 for _name in ("conv2d", "convolution2d", "conv2d_transpose", "convolution2d_transpose", "conv2d_in_plane",
               "convolution2d_in_plane", "max_pool2d", "avg_pool2d"):
@@ -97,7 +99,6 @@ NOT_SUPPORTED = {
     "evaluation.wait_for_new_checkpoint": "use `evaluation_loop`, which polls the directory",
     "evaluation.evaluate_repeatedly": "use `evaluation_loop`",
     "evaluation.get_or_create_eval_step": "no eval step counter: `evaluate_once` counts batches itself",
-    "model_analyzer.analyze_ops": "an eager framework has no graph of ops to list",
     "model_analyzer.tensor_description": "an eager framework has no graph of ops to list",
 }
 for _name in ("summarize_activation", "summarize_activations", "summarize_biases", "summarize_collection",
