@@ -198,11 +198,11 @@ PAGE_FACTS = """() => {
 
 
 def notebook_facts(notebook: Path) -> tuple:
-    """``(figures, has maths)`` of an executed notebook: its PNG outputs, and whether its
-    Markdown has any ``$``."""
+    """``(figures, has maths)`` of an executed notebook: its picture outputs (PNG, or SVG such
+    as ``slim.viz.draw``'s), and whether its Markdown has any ``$``."""
     cells = json.loads(notebook.read_text())["cells"]
-    figures = sum("image/png" in out.get("data", {}) for c in cells if c["cell_type"] == "code"
-                  for out in c["outputs"])
+    figures = sum(bool({"image/png", "image/svg+xml"} & set(out.get("data", {}))) for c in cells
+                  if c["cell_type"] == "code" for out in c["outputs"])
     maths = any("$" in "".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
     return figures, maths
 
