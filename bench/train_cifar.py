@@ -149,14 +149,14 @@ def torch_same_recipe(torch, pipeline, epochs: int, seed: int, test_normalized, 
     torch.manual_seed(seed)
     defaults = recipe.Recipe()
     steps = epochs * len(pipeline)
-    model = torch_vgg_cifar(torch)  # PyTorch's default initialisation is minislim's vgg_cifar default
+    # PyTorch's default initialisation is vgg_cifar's U(+-1/sqrt(fan_in)); the classifier starts at zero
+    model = torch_vgg_cifar(torch)
+    torch.nn.init.zeros_(model[-1].weight)
     optimizer = torch.optim.SGD(model.parameters(), lr=defaults.learning_rate, momentum=defaults.momentum,
                                 nesterov=defaults.nesterov, weight_decay=defaults.weight_decay)
-    warmup = defaults.warmup_steps(steps)
     rate = recipe.optimizer(defaults, steps).learning_rate  # the same schedule object, read per step
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: rate(min(s, steps)) / defaults.learning_rate)
     criterion = torch.nn.CrossEntropyLoss(label_smoothing=defaults.label_smoothing)
-    assert warmup > 0 or defaults.warmup_fraction == 0
 
     def epoch_fn():
         for images, labels in pipeline:

@@ -100,17 +100,12 @@ def classification_loss(logits, labels, recipe: Recipe):
     return losses.sparse_softmax_cross_entropy(logits, labels)
 
 
-def optimizer(recipe: Recipe, total_steps: int, learning_rate: float | None = None, weight_decay=None):
-    """SGD with Nesterov momentum; linear warm-up, then cosine decay to 0 at ``total_steps``.
-
-    ``learning_rate`` and ``weight_decay`` override the recipe's (the command line's flags).
-    """
-    peak = recipe.learning_rate if learning_rate is None else learning_rate
-    decay = recipe.weight_decay if weight_decay is None else weight_decay
+def optimizer(recipe: Recipe, total_steps: int):
+    """SGD with Nesterov momentum; linear warm-up, then cosine decay to 0 at ``total_steps``."""
     warmup = min(recipe.warmup_steps(total_steps), total_steps - 1)
-    schedule = cosine_decay(peak, decay_steps=max(total_steps - warmup, 1), warmup_steps=warmup)
+    schedule = cosine_decay(recipe.learning_rate, decay_steps=max(total_steps - warmup, 1), warmup_steps=warmup)
     return Momentum(schedule, recipe.momentum, use_nesterov=recipe.nesterov,
-                    weight_decay=decay if recipe.decay_all_variables else 0.0)
+                    weight_decay=recipe.weight_decay if recipe.decay_all_variables else 0.0)
 
 
 def flip_averaged_logits(network_fn, images):
