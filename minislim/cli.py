@@ -220,7 +220,9 @@ def cmd_train(args) -> int:
     comm = parallel.world()
     quiet = (UsageError, datasets.DatasetError, checkpoint.CheckpointError, learning.NonFiniteError)
     with contextlib.ExitStack() as stack:
-        stack.enter_context(parallel.abort_on_error(comm, "minislim train", quiet=quiet))
+        stack.enter_context(parallel.abort_on_error(
+            comm, "minislim train", code=lambda error: 2 if isinstance(error, UsageError) else 1, quiet=quiet,
+            same_everywhere=(UsageError,)))
         if not comm.is_root:
             stack.enter_context(contextlib.redirect_stdout(stack.enter_context(open(os.devnull, "w"))))
         return _cmd_train(args, comm)

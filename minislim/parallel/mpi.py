@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import time
 import traceback
 
 import numpy as np
@@ -120,14 +121,24 @@ def _install_excepthook(comm: Communicator) -> None:
         if comm.size > 1 and not issubclass(kind, KeyboardInterrupt):
             sys.stderr.write(f"[{describe_error(value, comm)}] aborting every process of the job\n")
             traceback.print_exception(kind, value, tb)
+            sys.stderr.flush()
+            time.sleep(OUTPUT_GRACE_S)  # let the launcher forward the traceback before the job ends
             comm.abort(1)
         previous(kind, value, tb)
 
     sys.excepthook = hook
 
 
+# MPICH's launcher drops what a process printed but had not yet forwarded when the job is
+# aborted, so a process that prints its error waits this long before it aborts the job.
+OUTPUT_GRACE_S = 0.5
+# An error every process raises at the same point (a bad option) is printed by rank 0
+# alone; the others wait this long for rank 0 to print it and end the job.
+ROOT_GRACE_S = 10.0
+
+
 @contextlib.contextmanager
-def abort_on_error(comm: Communicator, prefix: str = "minislim", code: int = 1, quiet=()):
+def abort_on_error(comm: Communicator, prefix: str = "minislim", code=1, quiet=(), same_everywhere=()):
     """Run a block; an exception in it, in a job of several processes, ends the whole job.
 
     The error is printed first, as one line ``<prefix> (rank r of n): error: message``,
@@ -135,12 +146,34 @@ def abort_on_error(comm: Communicator, prefix: str = "minislim", code: int = 1, 
     such as a bad option, needs no traceback); then ``comm.abort(code)`` stops every
     process, including those blocked in a collective. With one process the exception
     propagates unchanged.
+
+    Args:
+        comm: the job's communicator.
+        prefix: what the error line starts with (the command).
+        code: the exit status of the job: an int, or a function of the exception (so a
+            usage error can end the job with 2, as it ends one process).
+        quiet: exception types printed without their traceback.
+        same_everywhere: exception types that every process raises at the same point,
+            such as a bad option checked before any communication: rank 0 alone prints
+            them, so the job says it once, not once per process.
     """
     try:
         yield
     except BaseException as error:
         if comm.size == 1 or isinstance(error, SystemExit):
             raise
+        status = code(error) if callable(code) else code
+        if isinstance(error, tuple(same_everywhere)) and not comm.is_root:
+            time.sleep(ROOT_GRACE_S)  # rank 0 raises it too: it prints it and ends the job
+        # still here: rank 0, or rank 0 did not end the job (it did not raise this after all)
+        sys.stdout.flush()
+        sys.stderr.write(f"{prefix} (rank {comm.rank} of {comm.size}): error: {error}\n")
+        if not isinstance(error, tuple(quiet)):
+            traceback.print_exc()
+        sys.stderr.flush()
+        time.sleep(OUTPUT_GRACE_S)  # let the launcher forward the line before the job ends
+        comm.abort(status)
+        raise
         sys.stdout.flush()
         sys.stderr.write(f"{prefix} (rank {comm.rank} of {comm.size}): error: {error}\n")
         if not isinstance(error, tuple(quiet)):

@@ -94,6 +94,45 @@ def test_abort_on_error_prints_the_rank_and_error_then_aborts(monkeypatch):
             raise ValueError("plain")
 
 
+class BadOption(Exception):
+    pass
+
+
+def test_an_error_every_rank_raises_is_printed_by_rank_0_alone_with_its_exit_code(monkeypatch):
+    monkeypatch.setattr(parallel_mpi, "OUTPUT_GRACE_S", 0.0)
+    monkeypatch.setattr(parallel_mpi, "ROOT_GRACE_S", 0.0)  # rank 0 never ends this job: rank 1 speaks up
+    code = lambda error: 2 if isinstance(error, BadOption) else 1  # noqa: E731
+    printed = {}
+    for rank in (0, 1):
+        comm, err = Mirror(rank=rank, size=2), io.StringIO()
+        monkeypatch.setattr(sys, "stderr", err)
+        with pytest.raises(BadOption):
+            with abort_on_error(comm, "minislim train", code=code, quiet=(BadOption,), same_everywhere=(BadOption,)):
+                raise BadOption("--batch-size 63 must divide among 2 processes")
+        assert comm.aborted == [2]
+        printed[rank] = err.getvalue()
+    assert printed[0] == "minislim train (rank 0 of 2): error: --batch-size 63 must divide among 2 processes\n"
+    # rank 1 waited ROOT_GRACE_S for rank 0 to end the job; it did not, so rank 1 says it
+    assert printed[1].startswith("minislim train (rank 1 of 2): error: --batch-size 63")
+
+
+def test_rank_1_stays_silent_while_rank_0_ends_the_job(monkeypatch):
+    class RootEndsTheJob(Exception):
+        pass
+
+    def rank_0_aborts(seconds):  # what happens in a real job while rank 1 waits
+        raise RootEndsTheJob
+
+    monkeypatch.setattr(parallel_mpi, "OUTPUT_GRACE_S", 0.0)
+    monkeypatch.setattr(parallel_mpi.time, "sleep", rank_0_aborts)
+    comm, err = Mirror(rank=1, size=2), io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    with pytest.raises(RootEndsTheJob):
+        with abort_on_error(comm, "minislim train", same_everywhere=(BadOption,)):
+            raise BadOption("bad option")
+    assert err.getvalue() == "" and comm.aborted == []
+
+
 # --- sharding ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("size", [1, 2, 3, 5, 8])
