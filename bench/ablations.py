@@ -38,8 +38,9 @@ DEFAULT_DATA = os.path.join(REPO, "..", "shared", "data", "cifar-10-batches-bin"
 VARIANTS = {
     "default": ({}, {}, "minislim train's recipe"),
     "old_recipe": (dict(decay_all_variables=False, warmup_fraction=0.0, label_smoothing=0.0,
-                        pad_with_mean=False), dict(weights_initializer="glorot"),
-                   "the recipe before issue 11 (black padding, Glorot, weights-only decay, no smoothing, no warm-up)"),
+                        pad_with_mean=False), dict(weights_initializer="glorot", dropout_keep_prob=0.5),
+                   "the recipe before issue 11 (black padding, Glorot, weights-only decay, no smoothing, no warm-up, "
+                   "dropout 0.5)"),
     "black_padding": (dict(pad_with_mean=False), {}, "crops padded with black (before normalising)"),
     "glorot_init": ({}, dict(weights_initializer="glorot"), "Glorot-uniform weights (TF-Slim's default)"),
     "he_init": ({}, dict(weights_initializer="he"), "He (variance 2/fan_in) weights"),
@@ -49,7 +50,11 @@ VARIANTS = {
     "lr_0.1": (dict(learning_rate=0.1), {}, "peak learning rate 0.1"),
     "lr_0.025": (dict(learning_rate=0.025), {}, "peak learning rate 0.025"),
     "bn_decay_0.9": ({}, dict(batch_norm_decay=0.9), "batch norm moving averages with decay 0.9"),
-    "no_dropout": ({}, dict(dropout_keep_prob=1.0), "no dropout before the logits"),
+    "dropout_0.5": ({}, dict(dropout_keep_prob=0.5), "dropout 0.5 before the logits (TF-Slim VGG's)"),
+}
+#: variants in bench/results that were run by an earlier version of this script -> what they tested
+RETIRED = {
+    "default_uniform_logits": "the classifier at U(+-1/sqrt(fan_in)), not zero (dropout 0.5 then)",
 }
 #: arguments of the net itself (not of its arg_scope) that a variant may set
 NET_ARGUMENTS = ("dropout_keep_prob",)
@@ -143,7 +148,7 @@ def table(results: list) -> None:
         flipped = [r["acc_flip"][-1] for r in runs]
         print(f"{variant:<22}{epochs:>7}{len(runs):>6}{np.mean(final):>10.4f}{np.mean(flipped):>10.4f}"
               f"{min(flipped):>7.3f}{max(flipped):>7.3f}{np.mean([r['seconds'][-1] for r in runs]):>8.0f}  "
-              f"{VARIANTS.get(variant, ({}, {}, '?'))[2]}")
+              f"{VARIANTS[variant][2] if variant in VARIANTS else RETIRED.get(variant, '?')}")
 
 
 def main(argv=None) -> None:

@@ -40,7 +40,7 @@ from minislim import data, datasets, recipe  # noqa: E402
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_DATA = os.path.join(REPO, "..", "shared", "data", "cifar-10-batches-bin")
 RECIPE = dict(batch_size=64, learning_rate=0.05, momentum=0.9, weight_decay=5e-4, bn_epsilon=1e-3,
-              bn_decay=0.99, widths=(32, 64, 128), fc_width=256, keep_prob=0.5)
+              bn_decay=0.99, widths=(32, 64, 128), fc_width=256, keep_prob=1.0)
 TARGETS = (0.60, 0.65, 0.70)
 
 
@@ -320,10 +320,14 @@ def minislim_default(data_dir: str, epochs: int, seed: int) -> dict:
     """(c): minislim's default recipe (the functions ``minislim train`` builds its run from)."""
     import ablations
 
-    r = ablations.run("default", seed, epochs, RECIPE["batch_size"], data_dir)
+    return from_ablation(ablations.run("default", seed, epochs, RECIPE["batch_size"], data_dir))
+
+
+def from_ablation(r: dict) -> dict:
+    """The row of (c) for a run of ``bench/ablations.py``'s ``default`` variant (the same run)."""
     return {"name": "minislim", "acc": r["acc"], "acc_flip": r["acc_flip"], "seconds": r["seconds"],
             "examples": r["train_size"], "max_loss_after_first": r["max_loss_after_first"],
-            "first_loss": r["losses"][0]}
+            "first_loss": r["losses"][0], "seed": r["seed"], "epochs": r["epochs"]}
 
 
 def time_to(result: dict, target: float, key: str):
@@ -342,7 +346,7 @@ def report(results: list) -> None:
     print(f"{'':<51}" + "".join(f"{'epochs, s':>16}" for _ in TARGETS))
     for name in names:
         runs = [r for r in results if r["name"] == name]
-        key = "acc" if name == "PyTorch, textbook" else "acc_flip"
+        key = "acc" if name.startswith("PyTorch, textbook") else "acc_flip"
         row = f"{name:<24}{len(runs):>6}{np.mean([r['acc'][-1] for r in runs]):>11.4f}"
         row += f"{np.mean([r['acc_flip'][-1] for r in runs]):>10.4f}"
         for target in TARGETS:
@@ -369,7 +373,7 @@ def plot(results: list, path: str) -> None:
     fig, ax = plt.subplots(figsize=(7, 4.5))
     colours = {}
     for r in results:
-        key = "acc" if r["name"] == "PyTorch, textbook" else "acc_flip"
+        key = "acc" if r["name"].startswith("PyTorch, textbook") else "acc_flip"
         colour = colours.setdefault(r["name"], f"C{len(colours)}")
         label = r["name"] if sum(1 for x in results if x["name"] == r["name"] and x is not r
                                   and results.index(x) < results.index(r)) == 0 else None
@@ -397,6 +401,9 @@ def main(argv=None) -> None:
     parser.add_argument("--out", default=os.path.join(REPO, "bench", "results", "train_cifar.jsonl"))
     parser.add_argument("--plot", default=os.path.join(REPO, "docs", "images", "train_cifar_curves.png"))
     parser.add_argument("--report", action="store_true", help="only print the table and plot of --out")
+    parser.add_argument("--minislim-from", metavar="ABLATIONS_JSONL",
+                        help="append (c)'s rows from the `default` runs in a bench/ablations.py output (the same "
+                             "function trains both) instead of training minislim again")
     parser.add_argument("--step-time", action="store_true", help="only time one training step of each")
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--no-torch", action="store_true", help="--step-time: skip PyTorch even when it is installed")
@@ -405,7 +412,14 @@ def main(argv=None) -> None:
     if args.step_time:
         step_times(args.threads, args.repeats, use_torch=not args.no_torch)
         return
-    if not args.report:
+    if args.minislim_from:
+        import ablations
+
+        with open(args.out, "a") as f:
+            for r in ablations.load(args.minislim_from):
+                if r["variant"] == "default" and r["epochs"] == args.epochs and r["seed"] in args.seeds:
+                    f.write(json.dumps({**from_ablation(r), "threads": args.threads, "keep_prob": RECIPE["keep_prob"]}) + "\n")
+    elif not args.report:
         images, labels = datasets.cifar10.load(args.data_dir, "train")
         test_images, test_labels = datasets.cifar10.load(args.data_dir, "test")
         mean, std = data.channel_stats(images)
@@ -426,7 +440,7 @@ def main(argv=None) -> None:
                     pipeline = recipe.train_pipeline(images, labels, mean, std, RECIPE["batch_size"], seed,
                                                      recipe.Recipe())
                     result = torch_same_recipe(torch, pipeline, args.epochs, seed, test_normalized, test_labels)
-                result.update(seed=seed, epochs=args.epochs, threads=args.threads)
+                result.update(seed=seed, epochs=args.epochs, threads=args.threads, keep_prob=RECIPE["keep_prob"])
                 with open(args.out, "a") as f:
                     f.write(json.dumps(result) + "\n")
     with open(args.out) as f:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import functools
 import json
 import os
 import sys
@@ -99,10 +100,13 @@ def train_pipeline(images, labels, mean, std, batch_size: int, seed: int, augmen
 
 def recipe_of(config: dict) -> recipe.Recipe:
     """The recipe a logdir's run trains with (runs recorded before recipes existed: the old one)."""
+    # vgg_cifar kept TF-Slim VGG's dropout 0.5 until its default became 1.0: runs recorded
+    # before then (no dropout_keep_prob in their recipe) keep it
+    dropout = 0.5 if config.get("net") == "vgg_cifar" else None
     if "recipe" in config:
-        return recipe.Recipe(**config["recipe"])
+        return recipe.Recipe(**{"dropout_keep_prob": dropout, **config["recipe"]})
     return recipe.Recipe(decay_all_variables=False, warmup_fraction=0.0, label_smoothing=0.0, pad_with_mean=False,
-                         flip_averaging=False, augment=config.get("augment", True))
+                         flip_averaging=False, augment=config.get("augment", True), dropout_keep_prob=dropout)
 
 
 # --- the model ----------------------------------------------------------------------------
@@ -110,9 +114,14 @@ def recipe_of(config: dict) -> recipe.Recipe:
 def network(config: dict, is_training: bool):
     """The net function that ``config`` describes (its arg_scope's weight decay: 0 when the
     optimizer decays every variable, the default recipe)."""
-    weight_decay = recipe_of(config).replace(weight_decay=config["weight_decay"]).net_weight_decay()
-    return nets_factory.get_network_fn(config["net"], num_classes=config["num_classes"],
-                                       weight_decay=weight_decay, is_training=is_training)
+    run_recipe = recipe_of(config)
+    weight_decay = run_recipe.replace(weight_decay=config["weight_decay"]).net_weight_decay()
+    network_fn = nets_factory.get_network_fn(config["net"], num_classes=config["num_classes"],
+                                             weight_decay=weight_decay, is_training=is_training)
+    if run_recipe.dropout_keep_prob is None:
+        return network_fn
+    return functools.update_wrapper(functools.partial(network_fn, dropout_keep_prob=run_recipe.dropout_keep_prob),
+                                    network_fn)
 
 
 def check_net_fits(config: dict) -> None:

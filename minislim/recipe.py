@@ -45,6 +45,8 @@ class Recipe:
         pad_with_mean: pad the crops after normalising (with the mean, 0), not with black.
         flip_averaging: evaluation averages the logits of each image and its mirror
             (only for nets trained with flips).
+        dropout_keep_prob: the keep probability of the net's dropout; None: the net's own
+            default (vgg_cifar: 1.0, no dropout; it was 0.5 before issue 11).
     """
 
     learning_rate: float = 0.05
@@ -57,6 +59,7 @@ class Recipe:
     augment: bool = True
     pad_with_mean: bool = True
     flip_averaging: bool = True
+    dropout_keep_prob: float | None = None
 
     def replace(self, **changes) -> "Recipe":
         """A copy with ``changes`` (an ablation: one ingredient changed)."""

@@ -122,7 +122,7 @@ def test_ablations_run_one_variant_and_print_the_table(tmp_path, capsys):
     import ablations
 
     out = str(tmp_path / "ablations.jsonl")
-    ablations.main(["--variants", "black_padding", "no_dropout", "--epochs", "1", "--train-size", "64",
+    ablations.main(["--variants", "black_padding", "dropout_0.5", "--epochs", "1", "--train-size", "64",
                     "--batch-size", "32", "--data-dir", SHARED_CIFAR, "--out", out])
     printed = capsys.readouterr().out
     rows = open(out).readlines()
@@ -131,7 +131,7 @@ def test_ablations_run_one_variant_and_print_the_table(tmp_path, capsys):
     assert first["variant"] == "black_padding" and not first["recipe"]["pad_with_mean"]
     assert len(first["acc"]) == len(first["acc_flip"]) == 1 and 0 <= first["acc"][0] <= 1
     assert len(first["losses"]) == 2  # 64 images in batches of 32
-    assert "black_padding" in printed and "no dropout before the logits" in printed
+    assert "black_padding" in printed and "dropout 0.5 before the logits" in printed
     # a second call skips the runs already in the file
     ablations.main(["--variants", "black_padding", "--epochs", "1", "--train-size", "64", "--batch-size", "32",
                     "--out", out, "--data-dir", SHARED_CIFAR])

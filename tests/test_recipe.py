@@ -1,6 +1,7 @@
 """The default training recipe (minislim.recipe, what `minislim train` runs): one test per
 cause of the accuracy lost before issue 11, each of which fails on the old recipe, and the
 flip averaging of `minislim eval`."""
+import dataclasses
 import json
 import os
 
@@ -55,6 +56,24 @@ def test_vgg_cifar_weights_start_at_one_over_sqrt_fan_in():
             assert np.abs(w.data).max() <= limit
             # uniform on [-l, l]: standard deviation l / sqrt(3), not Glorot's sqrt(2 / (fan_in + fan_out))
             assert w.data.std() == pytest.approx(limit / np.sqrt(3), rel=0.15 if w.data.size > 500 else 0.4)
+
+
+def test_vgg_cifar_trains_without_dropout_by_default():
+    """Dropout 0.5 before the logits cost this small, underfitting net 2.5 points (docs/training.md)."""
+    images = np.random.default_rng(0).standard_normal((4, 32, 32, 3)).astype(np.float32)
+    logits = {}
+    for keep_prob in (None, 0.5):
+        net = nets_factory.get_network_fn("vgg_cifar", 10, is_training=True)
+        kwargs = {} if keep_prob is None else {"dropout_keep_prob": keep_prob}
+        with slim.Graph().as_default():
+            slim.set_random_seed(0)
+            net(slim.tensor(images), **kwargs)  # creates the variables
+            for v in slim.get_trainable_variables():  # a classifier at zero hides dropout
+                v.data[...] = np.random.default_rng(1).standard_normal(v.shape) * 0.1
+            logits[keep_prob] = [net(slim.tensor(images), reuse=True, **kwargs)[0].data for _ in range(2)]
+    # training mode, same weights, same images: only dropout could tell two passes apart
+    np.testing.assert_array_equal(*logits[None])
+    assert not np.allclose(*logits[0.5])
 
 
 def test_cifar_initializer_is_pytorchs_default_scale():
@@ -211,6 +230,24 @@ def test_old_logdirs_keep_their_recipe():
     trained = cli.recipe_of(old)
     assert not trained.decay_all_variables and not trained.pad_with_mean and not trained.flip_averaging
     assert trained.label_smoothing == 0.0 and trained.warmup_fraction == 0.0
+
+
+def test_vgg_cifar_logdirs_from_before_the_dropout_change_keep_dropout():
+    recorded = {"label_smoothing": 0.1, "warmup_fraction": 0.1}  # a recipe without dropout_keep_prob
+    assert cli.recipe_of({"net": "vgg_cifar", "recipe": recorded}).dropout_keep_prob == 0.5
+    assert cli.recipe_of({"net": "vgg_cifar", "augment": True}).dropout_keep_prob == 0.5
+    assert cli.recipe_of({"net": "lenet", "recipe": recorded}).dropout_keep_prob is None  # its own default
+    new = {"net": "vgg_cifar", "recipe": dataclasses.asdict(recipe.Recipe())}
+    assert cli.recipe_of(new).dropout_keep_prob is None  # vgg_cifar's default: no dropout
+    images = np.random.default_rng(0).standard_normal((4, 32, 32, 3)).astype(np.float32)
+    config = {"net": "vgg_cifar", "num_classes": 10, "weight_decay": 5e-4, "recipe": recorded}
+    with slim.Graph().as_default():
+        network = cli.network(config, is_training=True)
+        network(slim.tensor(images))
+        for v in slim.get_trainable_variables():  # a classifier at zero would hide dropout
+            v.data[...] = np.random.default_rng(1).standard_normal(v.shape) * 0.1
+        twice = [network(slim.tensor(images), reuse=True)[0].data for _ in range(2)]
+    assert not np.allclose(*twice)  # dropout 0.5 is on: two training passes differ
 
 
 def test_normalize_then_crop_keeps_float32():
