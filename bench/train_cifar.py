@@ -342,12 +342,12 @@ def report(results: list) -> None:
     """The table: mean over seeds of each framework's final accuracy, times to the targets, images/s."""
     names = list(dict.fromkeys(r["name"] for r in results))
     cells = "".join(f"{'to ' + format(t, '.2f'):>16}" for t in TARGETS)
-    print(f"\n{'run':<24}{'seeds':>6}{'final acc':>11}{'flip-avg':>10}{cells}{'images/s':>10}")
-    print(f"{'':<51}" + "".join(f"{'epochs, s':>16}" for _ in TARGETS))
+    print(f"\n{'run':<32}{'seeds':>6}{'final acc':>11}{'flip-avg':>10}{cells}{'images/s':>10}")
+    print(f"{'':<59}" + "".join(f"{'epochs, s':>16}" for _ in TARGETS))
     for name in names:
         runs = [r for r in results if r["name"] == name]
         key = "acc" if name.startswith("PyTorch, textbook") else "acc_flip"
-        row = f"{name:<24}{len(runs):>6}{np.mean([r['acc'][-1] for r in runs]):>11.4f}"
+        row = f"{name:<32}{len(runs):>6}{np.mean([r['acc'][-1] for r in runs]):>11.4f}"
         row += f"{np.mean([r['acc_flip'][-1] for r in runs]):>10.4f}"
         for target in TARGETS:
             reached = [time_to(r, target, key) for r in runs]
