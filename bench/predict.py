@@ -7,20 +7,30 @@ Prints (as Markdown tables):
   weights (channels_last, same thread count), their ratio, and the largest difference of
   the two outputs (a check that both ran the same computation);
 * ``memory``: the peak of NumPy allocations during one forward pass (tracemalloc), next to
-  the weights and the largest layer's im2col buffer;
-* ``load``: writing the weights as a TensorFlow V2 checkpoint, then the median time of
-  reading every tensor back (index, bytes, CRC32C checks) against reading the data file's
-  bytes alone (both from the page cache).
+  the weights and the largest layer's im2col buffer; and the peak resident memory (RSS) of
+  a whole ``minislim predict`` process (reading the checkpoint, building the net, one
+  image), against the target: twice the weights plus one im2col buffer;
+* ``load``: the median time of reading every tensor of a checkpoint (index, bytes, every
+  CRC32C check) against reading all its files' bytes into memory (``readinto`` a fresh
+  buffer; both from the page cache), with the CRC32C backend in use and, when
+  google-crc32c is installed, with the NumPy one too. The checkpoint is ``--checkpoint``
+  (e.g. one written by TensorFlow) or, by default, the net's weights written by
+  ``write_v2``.
 
-Run: ``python bench/predict.py [--image-size 224] [--repeats 5] [--threads T] [--no-torch]``.
+Run: ``python bench/predict.py [--image-size 224] [--repeats 5] [--threads T] [--no-torch]
+[--checkpoint PREFIX] [--out bench/results/predict.jsonl]``.
 """
 from __future__ import annotations
 
 import argparse
+import glob
+import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
+import time
 import tracemalloc
 
 import numpy as np
@@ -30,6 +40,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import minislim as slim  # noqa: E402
 from _common import header, median_times, torch_or_none  # noqa: E402
+from minislim.checkpoint import crc32c  # noqa: E402
 from minislim.checkpoint import tensorflow as tf_format  # noqa: E402
 from minislim.nets import vgg  # noqa: E402
 
@@ -91,20 +102,62 @@ def peak_forward_bytes(run) -> int:
     return peak
 
 
-def load_times(variables, repeats: int) -> dict:
-    directory = tempfile.mkdtemp(prefix="bench_predict_")
+def checkpoint_files(prefix: str) -> list:
+    """Every file of a TensorFlow checkpoint: V2's index and data shards, or V1's file(s)."""
+    if os.path.isfile(prefix + ".index"):
+        return [prefix + ".index"] + sorted(glob.glob(glob.escape(prefix) + ".data-?????-of-?????"))
+    return [prefix] if os.path.isfile(prefix) else sorted(glob.glob(glob.escape(prefix) + "-?????-of-?????"))
+
+
+def load_times(prefix: str, repeats: int) -> dict:
+    """Median ms of reading ``prefix``'s files' bytes, and of ``read_all`` (per CRC32C backend)."""
+    files = checkpoint_files(prefix)
+
+    def raw():
+        for path in files:
+            with open(path, "rb") as handle:
+                handle.readinto(np.empty(os.path.getsize(path), np.uint8))
+
+    def numpy_crc():
+        accelerated, crc32c.ACCELERATED = crc32c.ACCELERATED, None
+        try:
+            tf_format.read_all(prefix)
+        finally:
+            crc32c.ACCELERATED = accelerated
+
+    functions = {"raw bytes": raw, f"read_all ({crc32c.backend()} CRC32C)": lambda: tf_format.read_all(prefix)}
+    if crc32c.backend() != "numpy":
+        functions["read_all (numpy CRC32C)"] = numpy_crc
+    times = median_times(functions, repeats, warmup=1)
+    times["bytes"] = sum(os.path.getsize(path) for path in files)
+    times["format"] = tf_format.open_checkpoint(prefix).format
+    return times
+
+
+# Run in the child: minislim predict, then the child's own high-water RSS (VmHWM, Linux). Not
+# getrusage(RUSAGE_CHILDREN): Linux carries the forked parent's RSS into ru_maxrss across exec.
+_CHILD = """import sys
+from minislim import cli
+code = cli.main(["predict", "--net", "vgg_16", "--checkpoint", sys.argv[1], sys.argv[2]])
+status = open("/proc/self/status").read().split("VmHWM:")[1].split()
+print("VmHWM", int(status[0]) * 1024, code)
+"""
+
+
+def predict_peak_rss(prefix: str, image_size: int) -> int:
+    """Peak RSS in bytes of ``minislim predict --net vgg_16`` on one image, in a child process."""
+    directory = tempfile.mkdtemp(prefix="bench_predict_image_")
     try:
-        prefix = tf_format.write_v2(os.path.join(directory, "vgg_16.ckpt"), {v.name: v.numpy() for v in variables})
-        data_path = prefix + ".data-00000-of-00001"
-
-        def raw():
-            with open(data_path, "rb") as handle:
-                buffer = bytearray(os.path.getsize(data_path))
-                handle.readinto(buffer)
-
-        times = median_times({"read_all": lambda: tf_format.read_all(prefix), "raw bytes": raw}, repeats, warmup=1)
-        times["bytes"] = os.path.getsize(data_path)
-        return times
+        image = os.path.join(directory, "image.npy")
+        np.save(image, np.random.default_rng(1).integers(0, 256, (image_size + 32, image_size + 64, 3), np.uint8))
+        repository = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        environment = dict(os.environ, PYTHONPATH=repository + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        output = subprocess.run([sys.executable, "-c", _CHILD, prefix, image], check=True, env=environment,
+                                capture_output=True, text=True).stdout
+        _, peak, code = output.splitlines()[-1].split()
+        if code != "0":
+            raise RuntimeError(f"minislim predict failed (exit {code}): {output}")
+        return int(peak)
     finally:
         shutil.rmtree(directory)
 
@@ -115,43 +168,79 @@ def main(argv=None) -> dict:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, help="PyTorch's threads (default: its own)")
     parser.add_argument("--no-torch", action="store_true")
+    parser.add_argument("--no-forward", action="store_true", help="skip the forward timing (and tracemalloc)")
     parser.add_argument("--no-load", action="store_true", help="skip the checkpoint loading benchmark")
+    parser.add_argument("--no-rss", action="store_true", help="skip the peak RSS of a minislim predict process")
+    parser.add_argument("--checkpoint", help="a vgg_16 checkpoint prefix to load (default: the random weights, "
+                                             "written by write_v2)")
+    parser.add_argument("--out", help="append the results as one JSON line to this file")
     args = parser.parse_args(argv)
 
     print(header(f"vgg_16 inference, one {args.image_size}x{args.image_size} image"))
-    results = {}
-    with slim.Graph().as_default():
-        run, variables, image, padding = build(args.image_size)
-        weights = sum(v.data.nbytes for v in variables)
-        torch = None if args.no_torch else torch_or_none(args.threads)
-        functions = {"minislim": run}
-        if torch is not None:
-            functions["torch"] = torch_forward(torch, variables, image, padding)
-        times = median_times(functions, args.repeats, warmup=1)
-        print("\n| forward | minislim ms | torch ms | minislim / torch | max abs diff |")
-        print("|---|---|---|---|---|")
-        if torch is not None:
-            difference = float(np.abs(run() - functions["torch"]()).max())
-            print(f"| vgg_16 | {times['minislim']:.1f} | {times['torch']:.1f} | "
-                  f"{times['minislim'] / times['torch']:.2f} | {difference:.2e} |")
-        else:
-            print(f"| vgg_16 | {times['minislim']:.1f} | - | - | - |")
-        results["forward"] = times
-        peak = peak_forward_bytes(run)
-        size = args.image_size
-        im2col = size * size * 9 * 64 * 4                        # conv1_2: [224*224, 3*3*64] float32
-        print("\n| memory | MiB |\n|---|---|")
-        print(f"| weights | {weights / 2**20:.1f} |")
-        print(f"| largest im2col buffer (conv1_2) | {im2col / 2**20:.1f} |")
-        print(f"| peak NumPy allocations during the forward | {peak / 2**20:.1f} |")
-        results["memory"] = {"weights": weights, "im2col": im2col, "peak": peak}
+    results = {"argv": sys.argv[1:] if argv is None else list(argv), "crc32c": crc32c.backend(),
+               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "loadavg": os.getloadavg()}
+    directory = tempfile.mkdtemp(prefix="bench_predict_")
+    try:
+        with slim.Graph().as_default():
+            run, variables, image, padding = build(args.image_size)
+            weights = sum(v.data.nbytes for v in variables)
+            size = args.image_size
+            im2col = size * size * 9 * 64 * 4                        # conv1_2: [224*224, 3*3*64] float32
+            results["memory"] = {"weights": weights, "im2col": im2col}
+            if not args.no_forward:
+                forward(args, run, variables, image, padding, results)
+            prefix = args.checkpoint
+            if prefix is None and not (args.no_load and args.no_rss):
+                prefix = tf_format.write_v2(os.path.join(directory, "vgg_16.ckpt"),
+                                            {v.name.split("/", 1)[1]: v.numpy() for v in variables})
+            del run, variables
+        if not args.no_rss:
+            rss = predict_peak_rss(prefix, size)
+            results["memory"]["predict_peak_rss"] = rss
+            print("\n| memory, whole `minislim predict` process | MiB |\n|---|---|")
+            print(f"| weights (W) | {weights / 2**20:.1f} |")
+            print(f"| largest im2col buffer (conv1_2, I) | {im2col / 2**20:.1f} |")
+            print(f"| target: 2 W + I | {(2 * weights + im2col) / 2**20:.1f} |")
+            print(f"| peak RSS (Python, NumPy, checkpoint, net, one image) | {rss / 2**20:.1f} |")
         if not args.no_load:
-            load = load_times(variables, args.repeats)
-            print("\n| load (TF V2, page cache) | ms | / raw |\n|---|---|---|")
+            load = load_times(prefix, args.repeats)
+            print(f"\n| load ({load['format']}, page cache) | ms | / raw |\n|---|---|---|")
             print(f"| raw bytes ({load['bytes'] / 2**20:.0f} MiB) | {load['raw bytes']:.1f} | 1.00 |")
-            print(f"| read_all (+ CRC32C) | {load['read_all']:.1f} | {load['read_all'] / load['raw bytes']:.2f} |")
+            for name, value in load.items():
+                if name.startswith("read_all"):
+                    print(f"| {name} | {value:.1f} | {value / load['raw bytes']:.2f} |")
             results["load"] = load
+    finally:
+        shutil.rmtree(directory)
+    if args.out:
+        with open(args.out, "a") as handle:
+            handle.write(json.dumps(results) + "\n")
     return results
+
+
+def forward(args, run, variables, image, padding, results) -> None:
+    """Time vgg_16's forward (and PyTorch's), and the peak NumPy allocations during one."""
+    torch = None if args.no_torch else torch_or_none(args.threads)
+    functions = {"minislim": run}
+    if torch is not None:
+        functions["torch"] = torch_forward(torch, variables, image, padding)
+    times = median_times(functions, args.repeats, warmup=1)
+    print("\n| forward | minislim ms | torch ms | minislim / torch | max abs diff |")
+    print("|---|---|---|---|---|")
+    if torch is not None:
+        difference = float(np.abs(run() - functions["torch"]()).max())
+        times["torch_threads"] = torch.get_num_threads()
+        print(f"| vgg_16 | {times['minislim']:.1f} | {times['torch']:.1f} | "
+              f"{times['minislim'] / times['torch']:.2f} | {difference:.2e} |")
+    else:
+        print(f"| vgg_16 | {times['minislim']:.1f} | - | - | - |")
+    results["forward"] = times
+    peak = peak_forward_bytes(run)
+    results["memory"]["forward_tracemalloc_peak"] = peak
+    print("\n| memory, one forward | MiB |\n|---|---|")
+    print(f"| weights | {results['memory']['weights'] / 2**20:.1f} |")
+    print(f"| largest im2col buffer (conv1_2) | {results['memory']['im2col'] / 2**20:.1f} |")
+    print(f"| peak NumPy allocations during the forward (on top of the weights) | {peak / 2**20:.1f} |")
 
 
 if __name__ == "__main__":

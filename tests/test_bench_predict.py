@@ -1,18 +1,37 @@
 """bench/predict.py runs and prints its tables (tiny settings: a 32x32 image, one repeat, no
-PyTorch, no checkpoint written; the figures are meaningless, the script is what is checked)."""
+PyTorch; the figures are meaningless, the script is what is checked). Its loading benchmark
+runs on the small checkpoints TensorFlow wrote (tests/fixtures/tf/), V1 and V2."""
+import json
 import os
 import sys
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench"))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
 import predict as predict_bench  # noqa: E402
+
+FIXTURES = os.path.join(ROOT, "tests", "fixtures", "tf")
 
 
 @pytest.mark.slow
-def test_predict_bench_prints_forward_and_memory_tables(capsys):
-    results = predict_bench.main(["--image-size", "32", "--repeats", "1", "--no-torch", "--no-load"])
+def test_predict_bench_prints_forward_and_memory_tables(capsys, tmp_path):
+    out_file = tmp_path / "predict.jsonl"
+    results = predict_bench.main(["--image-size", "32", "--repeats", "1", "--no-torch", "--no-load", "--no-rss",
+                                  "--out", str(out_file)])
     out = capsys.readouterr().out
     assert "| vgg_16 |" in out and "| weights | 527.8 |" in out
     assert results["forward"]["minislim"] > 0
     assert results["memory"]["weights"] == 138_357_544 * 4     # vgg_16's parameters, float32
+    assert json.loads(out_file.read_text())["memory"]["weights"] == 138_357_544 * 4
+
+
+@pytest.mark.parametrize("name, files", [("tiny_v2.ckpt", ["tiny_v2.ckpt.index", "tiny_v2.ckpt.data-00000-of-00001"]),
+                                         ("tiny_v1.ckpt", ["tiny_v1.ckpt"])])
+def test_load_benchmark_reads_every_file_of_a_tensorflow_checkpoint(name, files):
+    prefix = os.path.join(FIXTURES, name)
+    assert predict_bench.checkpoint_files(prefix) == [os.path.join(FIXTURES, f) for f in files]
+    times = predict_bench.load_times(prefix, repeats=1)
+    assert times["bytes"] == sum(os.path.getsize(os.path.join(FIXTURES, f)) for f in files)
+    assert times["format"] == name[5:7].upper() and times["raw bytes"] > 0
+    assert any(key.startswith("read_all (") for key in times)

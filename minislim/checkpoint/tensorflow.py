@@ -30,6 +30,7 @@ one entry per slice under an encoded key); they are put back together here.
 from __future__ import annotations
 
 import glob
+import mmap
 import os
 import re
 import struct
@@ -384,10 +385,12 @@ class SlicedV1:
     def __init__(self, prefix: str):
         self.prefix = prefix
         paths = [prefix] if os.path.isfile(prefix) else _v1_shards(prefix)
-        self.tables, self.metas = [], {}
+        self.tables, self.metas, self.maps = [], {}, []
         for path in paths:
             try:
-                table = read_table(open_bytes(path), path)
+                data = open_bytes(path)
+                self.maps.append(data)
+                table = read_table(data, path)
                 meta = fields(fields(table.get(b"", b"")).get(1, [b""])[0])
                 for saved in meta.get(1, []):
                     message = fields(saved)
@@ -399,6 +402,15 @@ class SlicedV1:
             except (TableError, WireError) as error:
                 raise TFCheckpointError(f"TensorFlow checkpoint {path!r}: {error}") from None
             self.tables.append((path, table))
+        self._drop_pages()
+
+    def _drop_pages(self) -> None:
+        """Let the kernel unmap the files' pages from this process (they stay in the page cache
+        and come back on the next access): bytes already checked or copied out no longer count
+        in the process's memory, which then holds the tensors read, not the whole file too."""
+        for data in self.maps:
+            if isinstance(data, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
+                data.madvise(mmap.MADV_DONTNEED)
 
     def shapes(self) -> dict:
         return {name: entry.shape for name, entry in sorted(self.metas.items())}
@@ -427,6 +439,7 @@ class SlicedV1:
             except (WireError, KeyError, IndexError) as error:
                 raise TFCheckpointError(f"{where}: the data of slice {extents} is corrupt ({error!r})") from None
             if len(slices) == 1 and part.shape == entry.shape:
+                self._drop_pages()
                 return part
             if out is None:
                 out = np.empty(entry.shape, dtype=part.dtype)
@@ -435,6 +448,7 @@ class SlicedV1:
         if covered != out.size:
             raise TFCheckpointError(f"TensorFlow checkpoint {self.prefix!r}: tensor {name!r}: its slices cover "
                                     f"{covered} of {out.size} elements")
+        self._drop_pages()
         return out
 
 

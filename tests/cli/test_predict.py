@@ -87,3 +87,26 @@ def test_predict_errors_are_one_line(tmp_path, capsys, inception_checkpoint):
     assert "resnet_v1_50/conv1/weights" in capsys.readouterr().err
     assert cli.main(["predict", "--net", "lenet", "--checkpoint", inception_checkpoint, str(tmp_path / "x.npy")]) == 2
     assert "unknown net 'lenet'" in capsys.readouterr().err
+
+
+def test_variables_come_from_the_checkpoint_without_slots_or_steps(tmp_path):
+    """predict creates the net's variables from the checkpoint's values: optimizer slots and
+    moving-average shadows (names under another tensor's name) and integer tensors are left out."""
+    rng = np.random.default_rng(0)
+    weights = {"net/w": rng.standard_normal((3, 2)).astype(np.float32), "net/w/Momentum": np.ones((3, 2), np.float32),
+               "net/b/ExponentialMovingAverage": np.zeros(2, np.float32), "net/b": np.arange(2, dtype=np.float32),
+               "global_step": np.int64(5)}
+    for prefix in (tf_format.write_v2(str(tmp_path / "model.ckpt"), weights), str(tmp_path / "model.npz")):
+        if prefix.endswith(".npz"):
+            np.savez(prefix, **weights)
+        with slim.Graph().as_default():
+            assert predict.variables_from_checkpoint(prefix) == {"net/w", "net/b"}
+            assert sorted(v.name for v in slim.get_variables()) == ["net/b", "net/w"]
+            np.testing.assert_array_equal(slim.get_unique_variable("net/w").numpy(), weights["net/w"])
+
+
+def test_a_checkpoint_of_another_class_count_is_a_clear_error(inception_checkpoint, tmp_path):
+    image = np.zeros((40, 40, 3), np.uint8)
+    with pytest.raises(slim.checkpoint.CheckpointError, match="inception_v1 does not fit the checkpoint .*"
+                                                              "InceptionV1/Logits/Conv2d_0c_1x1/weights"):
+        predict.classify("inception_v1", inception_checkpoint, [image], num_classes=10)
