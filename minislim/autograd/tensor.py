@@ -9,8 +9,14 @@ A tensor holds
 * ``grad``: after ``backward()``, the gradient of the output with respect to this leaf.
 
 The arithmetic operators (``+ - * / ** @``), indexing and methods such as ``sum`` or
-``reshape`` are differentiable ops from :mod:`minislim.ops`; that package attaches them
-to this class when ``minislim`` is imported (the autograd core never imports the ops).
+``reshape`` are defined in the class below, each one line that calls a differentiable op
+of :mod:`minislim.ops` through :data:`OPS`. The autograd core (layer 2) never imports the
+ops (layer 3), which are built on it: :mod:`minislim.ops` fills :data:`OPS` in when it is
+imported (``minislim/ops/tensor_methods.py``), as it fills the op table.
+
+Comparisons (``<``, ``==``, ...) return boolean tensors with no gradient; tensors stay
+hashable by identity, as in PyTorch. The in-place operators ``+= -= *= /=`` change the
+tensor's own buffer when nothing is recorded (see :meth:`Tensor._in_place`).
 
 >>> import minislim as slim
 >>> x = slim.tensor([1.0, 2.0, 3.0], requires_grad=True)
@@ -24,6 +30,22 @@ from __future__ import annotations
 import numpy as np
 
 from minislim.autograd.dtypes import as_array, check_differentiable
+from minislim.autograd.grad_mode import is_grad_enabled
+
+
+class _Ops:
+    """The differentiable ops behind Tensor's operators, by name (``OPS.add``, ``OPS.sum``, ...).
+
+    Empty until :mod:`minislim.ops` fills it in (importing ``minislim`` does).
+    """
+
+    def __getattr__(self, name):
+        raise RuntimeError(f"Tensor's operators need the ops: import minislim (or minislim.ops) first "
+                           f"(no op {name!r} yet)")
+
+
+#: filled in by ``minislim.ops.tensor_methods.install()``
+OPS = _Ops()
 
 
 class Tensor:
@@ -102,6 +124,159 @@ class Tensor:
     def __bool__(self) -> bool:
         return bool(self.data)
 
+    # --- operators and methods: differentiable ops (minislim.ops, through OPS) -------
+    def __add__(self, other):
+        return OPS.add(self, other)
+
+    def __radd__(self, other):
+        return OPS.add(other, self)
+
+    def __sub__(self, other):
+        return OPS.subtract(self, other)
+
+    def __rsub__(self, other):
+        return OPS.subtract(other, self)
+
+    def __mul__(self, other):
+        return OPS.multiply(self, other)
+
+    def __rmul__(self, other):
+        return OPS.multiply(other, self)
+
+    def __truediv__(self, other):
+        return OPS.divide(self, other)
+
+    def __rtruediv__(self, other):
+        return OPS.divide(other, self)
+
+    def __neg__(self):
+        return OPS.negative(self)
+
+    def __pow__(self, exponent):
+        return OPS.power(self, exponent)
+
+    def __rpow__(self, base):
+        return OPS.power(base, self)
+
+    def __matmul__(self, other):
+        return OPS.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return OPS.matmul(other, self)
+
+    def __getitem__(self, key):
+        return OPS.getitem(self, key)
+
+    def sum(self, axis=None, keepdims: bool = False):
+        return OPS.sum(self, axis, keepdims)
+
+    def mean(self, axis=None, keepdims: bool = False):
+        return OPS.mean(self, axis, keepdims)
+
+    def max(self, axis=None, keepdims: bool = False):
+        return OPS.max(self, axis, keepdims)
+
+    def min(self, axis=None, keepdims: bool = False):
+        return OPS.min(self, axis, keepdims)
+
+    def var(self, axis=None, keepdims: bool = False, ddof: int = 0):
+        return OPS.var(self, axis, keepdims, ddof)
+
+    def exp(self):
+        return OPS.exp(self)
+
+    def log(self):
+        return OPS.log(self)
+
+    def sqrt(self):
+        return OPS.sqrt(self)
+
+    def abs(self):
+        return OPS.abs(self)
+
+    def clip(self, low, high):
+        return OPS.clip(self, low, high)
+
+    def reshape(self, *shape):
+        """``x.reshape(2, 3)`` or ``x.reshape((2, 3))``."""
+        return OPS.reshape(self, _shape_args(shape))
+
+    def transpose(self, *axes):
+        """``x.transpose()`` reverses the axes; ``x.transpose(1, 0, 2)`` or ``x.transpose((1, 0, 2))``."""
+        return OPS.transpose(self, _shape_args(axes) or None)
+
+    def broadcast_to(self, shape):
+        return OPS.broadcast_to(self, shape)
+
+    @property
+    def T(self):
+        return OPS.transpose(self)
+
+    # --- comparisons: boolean tensors, no gradient --------------------------------
+    def __lt__(self, other):
+        return Tensor(np.less(self.data, _values(other)))
+
+    def __le__(self, other):
+        return Tensor(np.less_equal(self.data, _values(other)))
+
+    def __gt__(self, other):
+        return Tensor(np.greater(self.data, _values(other)))
+
+    def __ge__(self, other):
+        return Tensor(np.greater_equal(self.data, _values(other)))
+
+    def __eq__(self, other):
+        return Tensor(np.equal(self.data, _values(other)))
+
+    def __ne__(self, other):
+        return Tensor(np.not_equal(self.data, _values(other)))
+
+    __hash__ = object.__hash__  # by identity, as in PyTorch (defining __eq__ would unset it)
+
+    # --- in place: x += y, ... ----------------------------------------------------
+    def __iadd__(self, other):
+        return self._in_place(other, "+", np.add, OPS.add)
+
+    def __isub__(self, other):
+        return self._in_place(other, "-", np.subtract, OPS.subtract)
+
+    def __imul__(self, other):
+        return self._in_place(other, "*", np.multiply, OPS.multiply)
+
+    def __itruediv__(self, other):
+        return self._in_place(other, "/", np.divide, OPS.divide)
+
+    def _in_place(self, other, symbol: str, ufunc, op) -> "Tensor":
+        """``x <symbol>= y``: update ``x``'s buffer with ``ufunc(x, y)``, keeping its shape and dtype.
+
+        As in PyTorch, the buffer changes (so every holder of the tensor, a Variable's
+        collections included, sees the new values) only when nothing is recorded: under
+        ``no_grad()``, or when neither operand requires grad. While autograd records, a leaf
+        that requires grad (a variable) is refused with RuntimeError, and any other tensor
+        gets the recorded result ``op(x, y)`` (``loss += reg`` means ``loss = loss + reg``).
+        """
+        other_requires_grad = isinstance(other, Tensor) and other.requires_grad
+        if is_grad_enabled() and (self.requires_grad or other_requires_grad):
+            if self.requires_grad and self.creator is None:
+                raise RuntimeError(
+                    f"x {symbol}= y: x is a leaf that requires grad (a variable?), and changing it in "
+                    f"place would bypass autograd; wrap the update in `with slim.no_grad():` (e.g. an "
+                    f"optimizer step), or write `z = x {symbol} y` for a new tensor in the graph")
+            return op(self, other)
+        own, values = self.data, _values(other)
+        if not own.flags.writeable:
+            raise ValueError(f"x {symbol}= y: x's buffer of shape {own.shape} is read-only (a broadcast "
+                             f"view?); write `x = x {symbol} y` instead")
+        try:
+            ufunc(own, values, out=own, casting="same_kind")
+        except TypeError as error:  # e.g. an int tensor /= 2: the float result does not fit
+            raise TypeError(f"x {symbol}= y: the result cannot be stored in x's dtype {own.dtype} "
+                            f"(y's dtype: {np.asarray(values).dtype}): {error}") from None
+        except ValueError:
+            raise ValueError(f"x {symbol}= y: y of shape {np.shape(values)} does not broadcast to x's "
+                             f"shape {own.shape} (an in-place update keeps x's shape)") from None
+        return self
+
     # --- leaving the graph ---------------------------------------------------------
     def numpy(self) -> np.ndarray:
         """Return the values as an ndarray (the same buffer; copy it to keep it)."""
@@ -144,6 +319,16 @@ class Tensor:
             check_differentiable(self.data.dtype)
         self.requires_grad = bool(requires_grad)
         return self
+
+
+def _values(other):
+    """The ndarray of a Tensor, anything else as it is."""
+    return other.data if isinstance(other, Tensor) else other
+
+
+def _shape_args(args: tuple) -> tuple:
+    """Accept both ``x.reshape(2, 3)`` and ``x.reshape((2, 3))``."""
+    return tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
 
 
 def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
