@@ -93,26 +93,26 @@ def test_no_upward_imports(path):
         f"{path.name}:{line} imports {target} (layer {tl}) from layer {own}" for line, target, tl, own in problems)
 
 
-def test_the_checker_catches_an_upward_import(tmp_path):
-    """A kernel importing the autograd core must be reported."""
-    fake = PACKAGE / "kernels" / "_fake_upward_for_test.py"
-    fake.write_text("from minislim.autograd.tensor import Tensor\n")
+def problems_of_a_fake_module(folder: str, source: str):
+    """``upward_imports`` of a module holding ``source``, written in ``minislim/<folder>/`` for the call."""
+    fake = PACKAGE / folder / "_fake_upward_for_test.py"
+    fake.write_text(source)
     try:
-        problems = upward_imports(fake)
+        return upward_imports(fake)
     finally:
         fake.unlink()
+
+
+def test_the_checker_catches_an_upward_import(tmp_path):
+    """A kernel importing the autograd core must be reported."""
+    problems = problems_of_a_fake_module("kernels", "from minislim.autograd.tensor import Tensor\n")
     assert problems == [(1, "minislim.autograd.tensor", 2, 1)]
 
 
 def test_the_checker_catches_a_lazy_import_of_the_whole_package():
     """``import minislim as slim`` inside a function of a lower layer is an upward import too."""
-    fake = PACKAGE / "exercises" / "_fake_upward_for_test.py"
-    fake.write_text("def skeleton():\n    import minislim as slim\n    from minislim import conv2d, layers\n")
-    try:
-        problems = upward_imports(fake)
-    finally:
-        fake.unlink()
-    assert problems == [(2, "minislim", TOP, 9), (3, "minislim", TOP, 9)]
+    source = "def skeleton():\n    import minislim as slim\n    from minislim import conv2d, layers\n"
+    assert problems_of_a_fake_module("exercises", source) == [(2, "minislim", TOP, 9), (3, "minislim", TOP, 9)]
 
 
 def test_student_code_may_import_the_whole_package():

@@ -16,7 +16,7 @@ imported (``minislim/ops/tensor_methods.py``), as it fills the op table.
 
 Comparisons (``<``, ``==``, ...) return boolean tensors with no gradient; tensors stay
 hashable by identity, as in PyTorch. The in-place operators ``+= -= *= /=`` change the
-tensor's own buffer when nothing is recorded (see :meth:`Tensor._in_place`).
+tensor's own buffer when nothing is recorded (see :meth:`Tensor._update`).
 
 >>> import minislim as slim
 >>> x = slim.tensor([1.0, 2.0, 3.0], requires_grad=True)
@@ -46,6 +46,38 @@ class _Ops:
 
 #: filled in by ``minislim.ops.tensor_methods.install()``
 OPS = _Ops()
+
+
+def _operator(op: str) -> tuple:
+    """The pair of methods for ``x <op> y`` and its reflection ``y <op> x`` (as in ``2 * x``)."""
+    def operator(self, other):
+        return getattr(OPS, op)(self, other)
+
+    def reflected(self, other):
+        return getattr(OPS, op)(other, self)
+    return operator, reflected
+
+
+def _method(op: str):
+    """The method ``x.<op>(*args, **kwargs)``, which is ``OPS.<op>(x, *args, **kwargs)``."""
+    def method(self, *args, **kwargs):
+        return getattr(OPS, op)(self, *args, **kwargs)
+    method.__name__ = method.__qualname__ = op
+    return method
+
+
+def _comparison(numpy_op):
+    """``x < y`` and friends: a boolean tensor, outside autograd."""
+    def compare(self, other):
+        return Tensor(numpy_op(self.data, _values(other)))
+    return compare
+
+
+def _in_place(symbol: str, ufunc, op: str):
+    """``x <symbol>= y``: see :meth:`Tensor._update`."""
+    def update(self, other):
+        return self._update(other, symbol, ufunc, getattr(OPS, op))
+    return update
 
 
 class Tensor:
@@ -124,78 +156,26 @@ class Tensor:
     def __bool__(self) -> bool:
         return bool(self.data)
 
-    # --- operators and methods: differentiable ops (minislim.ops, through OPS) -------
-    def __add__(self, other):
-        return OPS.add(self, other)
-
-    def __radd__(self, other):
-        return OPS.add(other, self)
-
-    def __sub__(self, other):
-        return OPS.subtract(self, other)
-
-    def __rsub__(self, other):
-        return OPS.subtract(other, self)
-
-    def __mul__(self, other):
-        return OPS.multiply(self, other)
-
-    def __rmul__(self, other):
-        return OPS.multiply(other, self)
-
-    def __truediv__(self, other):
-        return OPS.divide(self, other)
-
-    def __rtruediv__(self, other):
-        return OPS.divide(other, self)
+    # --- operators and methods: each calls a differentiable op of minislim.ops (OPS) ---
+    __add__, __radd__ = _operator("add")                 # x + y, and 2 + x
+    __sub__, __rsub__ = _operator("subtract")            # x - y
+    __mul__, __rmul__ = _operator("multiply")            # x * y
+    __truediv__, __rtruediv__ = _operator("divide")      # x / y
+    __pow__, __rpow__ = _operator("power")               # x ** 2
+    __matmul__, __rmatmul__ = _operator("matmul")        # x @ w
 
     def __neg__(self):
         return OPS.negative(self)
 
-    def __pow__(self, exponent):
-        return OPS.power(self, exponent)
-
-    def __rpow__(self, base):
-        return OPS.power(base, self)
-
-    def __matmul__(self, other):
-        return OPS.matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return OPS.matmul(other, self)
-
     def __getitem__(self, key):
+        """``x[1:, 0]``: a differentiable slice (NumPy's basic and advanced indexing)."""
         return OPS.getitem(self, key)
 
-    def sum(self, axis=None, keepdims: bool = False):
-        return OPS.sum(self, axis, keepdims)
-
-    def mean(self, axis=None, keepdims: bool = False):
-        return OPS.mean(self, axis, keepdims)
-
-    def max(self, axis=None, keepdims: bool = False):
-        return OPS.max(self, axis, keepdims)
-
-    def min(self, axis=None, keepdims: bool = False):
-        return OPS.min(self, axis, keepdims)
-
-    def var(self, axis=None, keepdims: bool = False, ddof: int = 0):
-        return OPS.var(self, axis, keepdims, ddof)
-
-    def exp(self):
-        return OPS.exp(self)
-
-    def log(self):
-        return OPS.log(self)
-
-    def sqrt(self):
-        return OPS.sqrt(self)
-
-    def abs(self):
-        return OPS.abs(self)
-
-    def clip(self, low, high):
-        return OPS.clip(self, low, high)
+    # x.sum(axis=None, keepdims=False), x.mean(...), x.max(...), x.min(...), x.var(..., ddof=0)
+    sum, mean, max, min, var = (_method(name) for name in ("sum", "mean", "max", "min", "var"))
+    # x.exp(), x.log(), x.sqrt(), x.abs(), x.clip(low, high), x.broadcast_to(shape)
+    exp, log, sqrt, abs, clip, broadcast_to = (_method(name) for name in ("exp", "log", "sqrt", "abs", "clip",
+                                                                           "broadcast_to"))
 
     def reshape(self, *shape):
         """``x.reshape(2, 3)`` or ``x.reshape((2, 3))``."""
@@ -205,48 +185,22 @@ class Tensor:
         """``x.transpose()`` reverses the axes; ``x.transpose(1, 0, 2)`` or ``x.transpose((1, 0, 2))``."""
         return OPS.transpose(self, _shape_args(axes) or None)
 
-    def broadcast_to(self, shape):
-        return OPS.broadcast_to(self, shape)
-
     @property
     def T(self):
         return OPS.transpose(self)
 
-    # --- comparisons: boolean tensors, no gradient --------------------------------
-    def __lt__(self, other):
-        return Tensor(np.less(self.data, _values(other)))
-
-    def __le__(self, other):
-        return Tensor(np.less_equal(self.data, _values(other)))
-
-    def __gt__(self, other):
-        return Tensor(np.greater(self.data, _values(other)))
-
-    def __ge__(self, other):
-        return Tensor(np.greater_equal(self.data, _values(other)))
-
-    def __eq__(self, other):
-        return Tensor(np.equal(self.data, _values(other)))
-
-    def __ne__(self, other):
-        return Tensor(np.not_equal(self.data, _values(other)))
-
-    __hash__ = object.__hash__  # by identity, as in PyTorch (defining __eq__ would unset it)
+    # --- comparisons: boolean tensors, no gradient; hashable by identity, as in PyTorch ---
+    __lt__, __le__, __gt__ = _comparison(np.less), _comparison(np.less_equal), _comparison(np.greater)
+    __ge__, __eq__, __ne__ = _comparison(np.greater_equal), _comparison(np.equal), _comparison(np.not_equal)
+    __hash__ = object.__hash__  # (defining __eq__ would unset it)
 
     # --- in place: x += y, ... ----------------------------------------------------
-    def __iadd__(self, other):
-        return self._in_place(other, "+", np.add, OPS.add)
+    __iadd__ = _in_place("+", np.add, "add")
+    __isub__ = _in_place("-", np.subtract, "subtract")
+    __imul__ = _in_place("*", np.multiply, "multiply")
+    __itruediv__ = _in_place("/", np.divide, "divide")
 
-    def __isub__(self, other):
-        return self._in_place(other, "-", np.subtract, OPS.subtract)
-
-    def __imul__(self, other):
-        return self._in_place(other, "*", np.multiply, OPS.multiply)
-
-    def __itruediv__(self, other):
-        return self._in_place(other, "/", np.divide, OPS.divide)
-
-    def _in_place(self, other, symbol: str, ufunc, op) -> "Tensor":
+    def _update(self, other, symbol: str, ufunc, op) -> "Tensor":
         """``x <symbol>= y``: update ``x``'s buffer with ``ufunc(x, y)``, keeping its shape and dtype.
 
         As in PyTorch, the buffer changes (so every holder of the tensor, a Variable's
