@@ -16,7 +16,7 @@ imported (``minislim/ops/tensor_methods.py``), as it fills the op table.
 
 Comparisons (``<``, ``==``, ...) return boolean tensors with no gradient; tensors stay
 hashable by identity, as in PyTorch. The in-place operators ``+= -= *= /=`` change the
-tensor's own buffer when nothing is recorded (see :meth:`Tensor._update`).
+tensor's own buffer when nothing is recorded (see :meth:`Tensor._update_in_place`).
 
 >>> import minislim as slim
 >>> x = slim.tensor([1.0, 2.0, 3.0], requires_grad=True)
@@ -40,8 +40,8 @@ class _Ops:
     """
 
     def __getattr__(self, name):
-        raise RuntimeError(f"Tensor's operators need the ops: import minislim (or minislim.ops) first "
-                           f"(no op {name!r} yet)")
+        raise AttributeError(f"Tensor's operators need the ops: import minislim (or minislim.ops) first "
+                             f"(no op {name!r} yet)")
 
 
 #: filled in by ``minislim.ops.tensor_methods.install()``
@@ -74,9 +74,9 @@ def _comparison(numpy_op):
 
 
 def _in_place(symbol: str, ufunc, op: str):
-    """``x <symbol>= y``: see :meth:`Tensor._update`."""
+    """``x <symbol>= y``: see :meth:`Tensor._update_in_place`."""
     def update(self, other):
-        return self._update(other, symbol, ufunc, getattr(OPS, op))
+        return self._update_in_place(other, symbol, ufunc, getattr(OPS, op))
     return update
 
 
@@ -200,7 +200,7 @@ class Tensor:
     __imul__ = _in_place("*", np.multiply, "multiply")
     __itruediv__ = _in_place("/", np.divide, "divide")
 
-    def _update(self, other, symbol: str, ufunc, op) -> "Tensor":
+    def _update_in_place(self, other, symbol: str, ufunc, op) -> "Tensor":
         """``x <symbol>= y``: update ``x``'s buffer with ``ufunc(x, y)``, keeping its shape and dtype.
 
         As in PyTorch, the buffer changes (so every holder of the tensor, a Variable's
