@@ -48,7 +48,8 @@ class Function:
     #: one bool per input: does the engine want a gradient for it?
     needs_input_grad: tuple = ()
     saved_arrays: tuple = ()
-    #: set by the engine once the saved arrays were released after a backward pass
+    #: set once the saved arrays were released: after a backward pass (by the engine), or
+    #: at once by ``__call__`` when no graph was recorded
     released: bool = False
     #: the variable scope open when the call was recorded (see autograd/recording.py)
     scope: str = ""
@@ -70,7 +71,11 @@ class Function:
         self.saved_arrays = arrays
 
     def release(self) -> None:
-        """Drop the saved arrays; a later backward through this node raises RuntimeError."""
+        """Drop the saved arrays; a later backward through this node raises RuntimeError.
+
+        An op that holds more than its saved arrays (``Conv2D`` holds leased buffers)
+        extends this to let go of it too.
+        """
         self.saved_arrays = ()
         self.released = True
 
@@ -94,7 +99,7 @@ class Function:
             if self.differentiable_backward:  # a Tensor backward may use the output tensor
                 self._output_ref = weakref.ref(out)
             return out
-        self.saved_arrays = ()  # nothing will ever read them
+        self.release()  # no graph was recorded: nothing will ever read what forward saved
         return Tensor._from_op(output, None)
 
     @property

@@ -27,7 +27,8 @@ sigmoid: NOT YET. 1 problem found:
 >>> result.codes
 ['sign_flipped']
 """
-from minislim.exercises.catalog import EXERCISES, Exercise, get, names
+from minislim.exercises.catalog import Exercise
+from minislim.exercises.registry import EXERCISES, get, names
 from minislim.exercises.checker import CheckResult, check
 from minislim.exercises.diagnose import Problem
 from minislim.exercises import layers, updates, value_engine  # noqa: F401  (register their exercises)

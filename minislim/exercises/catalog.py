@@ -20,7 +20,10 @@ from typing import Callable
 
 import numpy as np
 
+from minislim.exercises.checker import check
 from minislim.exercises.mistakes import Mistake
+from minislim.exercises.registry import add
+from minislim.exercises.student_code import run_skeleton, shipped_skeleton
 
 
 @dataclass
@@ -32,8 +35,6 @@ class Exercise:
         title: one line.
         task: what the backward must compute, in words and formulas.
         class_name: the class the skeleton defines (and the solution file too).
-        skeleton: Python source of the ``Function`` subclass to complete; it expects
-            ``np`` (NumPy) and ``slim`` (minislim) to be imported.
         input_names: the names of ``forward``'s inputs, in order.
         reference: NumPy function of float64 inputs giving the true forward output.
         make_inputs: ``rng -> list of float64 arrays`` inside the op's domain.
@@ -46,6 +47,9 @@ class Exercise:
             the forward too when it is ``"forward_not_written"``).
         mistakes: known wrong answers (:class:`~minislim.exercises.mistakes.Mistake`), each
             recognised and named by the checker.
+        skeleton: Python source of the ``Function`` subclass to complete, run after
+            ``import numpy as np`` and ``import minislim as slim``; default: the shipped
+            ``skeletons/<name>.py`` (see :mod:`minislim.exercises.student_code`).
     """
 
     kind = "function_class"  # the student writes a Function subclass
@@ -54,7 +58,6 @@ class Exercise:
     title: str
     task: str
     class_name: str
-    skeleton: str
     input_names: tuple
     reference: Callable
     make_inputs: Callable
@@ -63,18 +66,19 @@ class Exercise:
     init_kwargs: dict = field(default_factory=dict)
     mistakes: tuple = ()
     skeleton_code: str = "backward_not_written"
+    skeleton: str | None = None
+
+    def __post_init__(self):
+        if self.skeleton is None:
+            self.skeleton = shipped_skeleton(self.name)
 
     def check(self, student, **kwargs):
         """``minislim.exercises.check(student, self, **kwargs)``."""
-        from minislim.exercises.checker import check
         return check(student, self, **kwargs)
 
     def skeleton_class(self) -> type:
-        """Execute the skeleton and return its (unfinished) class."""
-        import minislim as slim  # the skeleton's own imports, as a student's cell has them
-        namespace = {"np": np, "slim": slim}
-        exec(compile(self.skeleton, f"<skeleton of {self.name}>", "exec"), namespace)
-        return namespace[self.class_name]
+        """Run the skeleton as a notebook cell and return its (unfinished) class."""
+        return run_skeleton(self.name, self.skeleton, self.class_name)
 
     def describe(self) -> str:
         """The title, the task and the skeleton, ready to print."""
@@ -84,55 +88,19 @@ class Exercise:
         return self.describe()
 
 
-EXERCISES: dict = {}
-
-
-def _add(exercise: Exercise) -> None:
-    EXERCISES[exercise.name] = exercise
-
-
-def names() -> list:
-    """The exercise names, easiest first."""
-    return list(EXERCISES)
-
-
-def get(name: str) -> Exercise:
-    """The exercise called ``name``.
-
-    Raises:
-        KeyError: no such exercise (the message lists the names).
-    """
-    try:
-        return EXERCISES[name]
-    except KeyError:
-        raise KeyError(f"no exercise called {name!r}; the exercises are: {', '.join(EXERCISES)}") from None
-
-
 # --- sigmoid ------------------------------------------------------------------------------
 
 def _sigmoid(x):
     return 1 / (1 + np.exp(-x))
 
 
-_add(Exercise(
+add(Exercise(
     name="sigmoid",
     title="Sigmoid: an elementwise op",
     task=("y = sigmoid(x) = 1 / (1 + exp(-x)), elementwise. backward receives grad_output = dL/dy\n"
           "(the shape of y) and returns a 1-tuple (dL/dx,). The forward saved y: the derivative of\n"
           "the sigmoid is simplest in terms of its output."),
     class_name="Sigmoid",
-    skeleton='''\
-class Sigmoid(slim.Function):
-    def forward(self, x):
-        y = 1 / (1 + np.exp(-x))
-        self.save_for_backward(y)
-        return y
-
-    def backward(self, grad_output):
-        (y,) = self.saved_arrays
-        # TODO: return (dL/dx,), using y and grad_output
-        raise NotImplementedError
-''',
     input_names=("x",),
     reference=_sigmoid,
     make_inputs=lambda rng: [rng.standard_normal((3, 4)) * 2],
@@ -152,26 +120,13 @@ def _softmax(x):
     return e / e.sum(axis=-1, keepdims=True)
 
 
-_add(Exercise(
+add(Exercise(
     name="softmax",
     title="Softmax: every output depends on every input of its row",
     task=("s = softmax(x) along the last axis: s_i = exp(x_i) / sum_j exp(x_j). Its Jacobian is\n"
           "ds_i/dx_j = s_i (delta_ij - s_j). backward receives g = dL/ds and returns (dL/dx,) with\n"
           "dL/dx_j = sum_i g_i ds_i/dx_j, for every row at once (no Python loop needed)."),
     class_name="Softmax",
-    skeleton='''\
-class Softmax(slim.Function):
-    def forward(self, x):
-        e = np.exp(x - x.max(axis=-1, keepdims=True))
-        s = e / e.sum(axis=-1, keepdims=True)
-        self.save_for_backward(s)
-        return s
-
-    def backward(self, grad_output):
-        (s,) = self.saved_arrays
-        # TODO: return (dL/dx,); the sum over i becomes a sum along the last axis
-        raise NotImplementedError
-''',
     input_names=("x",),
     reference=_softmax,
     make_inputs=lambda rng: [rng.standard_normal((3, 5)) * 2],
@@ -194,7 +149,7 @@ class Softmax(slim.Function):
 
 # --- matmul -------------------------------------------------------------------------------
 
-_add(Exercise(
+add(Exercise(
     name="matmul",
     title="Matrix product: two inputs",
     task=("c = a @ b with a [M, K], b [K, N], c [M, N]. backward receives grad_output = dL/dc\n"
@@ -202,17 +157,6 @@ _add(Exercise(
           "shape [K, N]. Each is a matrix product of grad_output with the *other* input;\n"
           "let the shapes tell you which operand to transpose."),
     class_name="MatMul",
-    skeleton='''\
-class MatMul(slim.Function):
-    def forward(self, a, b):
-        self.save_for_backward(a, b)
-        return a @ b
-
-    def backward(self, grad_output):
-        a, b = self.saved_arrays
-        # TODO: return (dL/da, dL/db), shaped like a and b
-        raise NotImplementedError
-''',
     input_names=("a", "b"),
     reference=lambda a, b: a @ b,
     make_inputs=lambda rng: [rng.standard_normal((3, 4)), rng.standard_normal((4, 2))],
@@ -223,25 +167,13 @@ class MatMul(slim.Function):
 
 # --- mean squared error ---------------------------------------------------------------------
 
-_add(Exercise(
+add(Exercise(
     name="mse",
     title="Mean squared error: a loss with a scalar output",
     task=("loss = mean((predictions - targets) ** 2) over all elements: a 0-d output.\n"
           "grad_output is then a 0-d array (the upstream gradient of the scalar; 1.0 when the\n"
           "loss is the end of the graph, but not always). Return (dL/dpredictions, dL/dtargets)."),
     class_name="MeanSquaredError",
-    skeleton='''\
-class MeanSquaredError(slim.Function):
-    def forward(self, predictions, targets):
-        diff = predictions - targets
-        self.save_for_backward(diff)
-        return np.mean(diff ** 2)
-
-    def backward(self, grad_output):
-        (diff,) = self.saved_arrays
-        # TODO: return (dL/dpredictions, dL/dtargets)
-        raise NotImplementedError
-''',
     input_names=("predictions", "targets"),
     reference=lambda p, t: np.mean((p - t) ** 2),
     make_inputs=lambda rng: [rng.standard_normal((4, 3)), rng.standard_normal((4, 3))],
@@ -252,24 +184,13 @@ class MeanSquaredError(slim.Function):
 
 # --- dense layer ----------------------------------------------------------------------------
 
-_add(Exercise(
+add(Exercise(
     name="dense",
     title="A dense layer: y = x @ w + b",
     task=("y = x @ w + b with inputs x [N, IN], weights w [IN, OUT], biases b [OUT]; y is [N, OUT].\n"
           "Return (dL/dx, dL/dw, dL/db), each with its input's shape. The bias was added to every\n"
           "row of the batch, so each row contributes to its gradient."),
     class_name="Dense",
-    skeleton='''\
-class Dense(slim.Function):
-    def forward(self, x, w, b):
-        self.save_for_backward(x, w)
-        return x @ w + b
-
-    def backward(self, grad_output):
-        x, w = self.saved_arrays
-        # TODO: return (dL/dx, dL/dw, dL/db)
-        raise NotImplementedError
-''',
     input_names=("x", "w", "b"),
     reference=lambda x, w, b: x @ w + b,
     make_inputs=lambda rng: [rng.standard_normal((5, 3)), rng.standard_normal((3, 2)),
@@ -296,7 +217,7 @@ def _distinct_images(rng):
     return [(rng.permutation(size) * 0.05 - size * 0.025).reshape(shape)]
 
 
-_add(Exercise(
+add(Exercise(
     name="max_pool_2x2",
     title="2x2 max pooling (NHWC, stride 2)",
     task=("inputs [N, H, W, C] with even H and W; each output [N, H/2, W/2, C] is the maximum of\n"
@@ -304,20 +225,6 @@ _add(Exercise(
           "a window goes to its maximum and nowhere else (the inputs here have no ties).\n"
           "Return (dL/dx,), shaped like x."),
     class_name="MaxPool2x2",
-    skeleton='''\
-class MaxPool2x2(slim.Function):
-    def forward(self, x):
-        n, h, w, c = x.shape
-        windows = x.reshape(n, h // 2, 2, w // 2, 2, c)   # window (i, j) is windows[:, i, :, j, :, :]
-        y = windows.max(axis=(2, 4))
-        self.save_for_backward(x, y)
-        return y
-
-    def backward(self, grad_output):
-        x, y = self.saved_arrays
-        # TODO: return (dL/dx,): grad_output goes to the maximum of each window
-        raise NotImplementedError
-''',
     input_names=("x",),
     reference=_max_pool_2x2,
     make_inputs=_distinct_images,

@@ -44,6 +44,7 @@ from minislim.autograd.tensor import Tensor
 from minislim.exercises.diagnose import (Problem, close, diagnose_gradient, fmt, fmt_index, match_variant,
                                          numeric_jacobian)
 from minislim.exercises.mistakes import exercise_variants, generic_variants
+from minislim.exercises.registry import get
 from minislim.exercises.shapes import diagnose_shape
 from minislim.kernels.reduce import sum_to
 
@@ -181,7 +182,6 @@ def check(student, exercise=None, *, reference=None, inputs=None, input_names=No
             ``reference`` and ``inputs`` were given.
     """
     if isinstance(exercise, str):
-        from minislim.exercises.catalog import get
         exercise = get(exercise)
     if getattr(exercise, "kind", "function_class") != "function_class":
         return exercise.check(student, seed=seed, verbose=verbose)  # a plain-function exercise

@@ -24,6 +24,7 @@ import numpy as np
 
 from minislim.exercises.checker import CheckResult
 from minislim.exercises.diagnose import Problem, close, describe_factor, fmt, fmt_index
+from minislim.exercises.student_code import run_skeleton, shipped_skeleton
 
 
 @dataclass
@@ -42,7 +43,6 @@ class FunctionExercise:
     Attributes:
         name, title, task: as for :class:`~minislim.exercises.Exercise`.
         function_name: what the skeleton defines (a function or a class).
-        skeleton: its source; it expects ``np`` and ``slim`` imported.
         reference: a correct implementation.
         run: ``(implementation, case) -> {output name: array}``: runs one implementation
             on one case and collects what it produced.
@@ -50,15 +50,16 @@ class FunctionExercise:
         hint: one text, or texts per case label or output name (shown only with a wrong
             result there).
         mistakes: known wrong implementations.
-        skeleton_namespace: names the skeleton expects besides ``np`` and ``slim`` (e.g. the
-            notebook's ``Value`` class it extends).
+        skeleton_namespace: names a skeleton given as a string expects besides ``np`` and
+            ``slim`` (e.g. the notebook's ``Value`` class it extends).
+        skeleton: its source, run after ``import numpy as np`` and ``import minislim as
+            slim``; default: the shipped ``skeletons/<name>.py``.
     """
 
     name: str
     title: str
     task: str
     function_name: str
-    skeleton: str
     reference: Callable
     run: Callable
     make_cases: Callable
@@ -68,6 +69,11 @@ class FunctionExercise:
     input_names: tuple = ()
     init_kwargs: dict = field(default_factory=dict)
     skeleton_namespace: dict = field(default_factory=dict)
+    skeleton: str | None = None
+
+    def __post_init__(self):
+        if self.skeleton is None:
+            self.skeleton = shipped_skeleton(self.name)
 
     kind = "function"
 
@@ -77,11 +83,8 @@ class FunctionExercise:
         return self.function_name
 
     def skeleton_class(self):
-        """Execute the skeleton and return what it defines (still unfinished)."""
-        import minislim as slim
-        namespace = {"np": np, "slim": slim, **self.skeleton_namespace}
-        exec(compile(self.skeleton, f"<skeleton of {self.name}>", "exec"), namespace)
-        return namespace[self.function_name]
+        """Run the skeleton as a notebook cell and return what it defines (still unfinished)."""
+        return run_skeleton(self.name, self.skeleton, self.function_name, self.skeleton_namespace)
 
     def describe(self) -> str:
         return f"{self.title}\n\n{self.task}\n\nStart from:\n\n{self.skeleton}"

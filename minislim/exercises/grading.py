@@ -33,7 +33,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from minislim.exercises.catalog import get, names
+from minislim.exercises.registry import get, names
 
 #: default location of the solutions (one file per exercise, named after it)
 SOLUTIONS = Path(__file__).resolve().parents[2] / "notebooks" / "solutions"

@@ -14,30 +14,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from minislim.exercises.catalog import Exercise, _add
+from minislim.exercises.catalog import Exercise
 from minislim.exercises.mistakes import Mistake
+from minislim.exercises.registry import add
 from minislim.kernels import reference as kernels_reference
 
 # --- tanh (notebook 02: fix the buggy backward) ------------------------------------------
 
-_add(Exercise(
+add(Exercise(
     name="tanh",
     title="Tanh: fix the backward of notebook 02",
     task=("y = tanh(x), elementwise. The forward saves x and y. Its derivative is 1 - tanh(x)**2,\n"
           "which is simplest written with the output: 1 - y**2. Return (dL/dx,)."),
     class_name="Tanh",
-    skeleton='''\
-class Tanh(slim.Function):
-    def forward(self, x):
-        y = np.tanh(x)
-        self.save_for_backward(x, y)
-        return y
-
-    def backward(self, grad_output):
-        x, y = self.saved_arrays
-        # TODO: return (dL/dx,); BuggyTanh returned (grad_output * (1 - x ** 2),)
-        raise NotImplementedError
-''',
     input_names=("x",),
     reference=np.tanh,
     make_inputs=lambda rng: [np.array([[0.1, -0.5, 1.2], [2.0, -1.5, 0.3]])],
@@ -73,7 +62,7 @@ def _col2im_overwrites(g, x, w):
     return dx
 
 
-_add(Exercise(
+add(Exercise(
     name="conv2d",
     title="A convolution with im2col: forward and backward (VALID, stride 1)",
     task=("y = conv2d(x, w), VALID padding, stride 1: x [N, H, W, C], w [KH, KW, C, OC],\n"
@@ -84,17 +73,6 @@ _add(Exercise(
           "sits in several windows collects a gradient from each. Checked against\n"
           "minislim.kernels.reference.conv2d (nested loops)."),
     class_name="Conv2D",
-    skeleton='''\
-class Conv2D(slim.Function):
-    def forward(self, x, w):
-        # TODO: columns = my_im2col(x, KH, KW); y = columns @ w.reshape(-1, OC), reshaped to
-        # [N, OH, OW, OC]; save what backward needs
-        raise NotImplementedError
-
-    def backward(self, grad_output):
-        # TODO: return (dL/dx, dL/dw); dL/dx adds each window's gradient back into x (col2im)
-        raise NotImplementedError
-''',
     input_names=("x", "w"),
     reference=_conv_valid,
     make_inputs=lambda rng: [rng.standard_normal((2, 5, 4, 2)), rng.standard_normal((3, 2, 2, 3))],
@@ -123,27 +101,13 @@ def _keep_mask(shape, rate, seed):
 _DROP = {"rate": 0.25, "seed": 0}
 
 
-_add(Exercise(
+add(Exercise(
     name="dropout",
     title="Inverted dropout: forward and backward",
     task=("In training, dropout zeroes each element with probability rate and scales the kept ones\n"
           "by 1 / (1 - rate), so that the expected output is x (at test time it is the identity).\n"
           "The mask comes from the op's own seeded generator (given). Return (dL/dx,)."),
     class_name="Dropout",
-    skeleton='''\
-class Dropout(slim.Function):
-    def __init__(self, rate=0.5, seed=0):
-        self.rate, self.seed = rate, seed
-
-    def forward(self, x):
-        keep = np.random.default_rng(self.seed).random(x.shape) >= self.rate  # noqa: F841 (True: kept)
-        # TODO: the output; save what backward needs
-        raise NotImplementedError
-
-    def backward(self, grad_output):
-        # TODO: return (dL/dx,)
-        raise NotImplementedError
-''',
     input_names=("x",),
     reference=lambda x: x * _keep_mask(x.shape, **_DROP) / (1 - _DROP["rate"]),
     make_inputs=lambda rng: [rng.standard_normal((4, 6))],
@@ -186,7 +150,7 @@ def _bn_grad_x(x, gamma, g, axis=0, variance=True):
     return grad / sigma
 
 
-_add(Exercise(
+add(Exercise(
     name="batch_norm",
     title="Batch normalisation in training mode: forward and backward",
     task=("x [N, D] (a batch of N examples, D features), gamma and beta [D]. Training mode:\n"
@@ -196,19 +160,6 @@ _add(Exercise(
           "dL/dx = (dx_hat - mean(dx_hat) - x_hat * mean(dx_hat * x_hat)) / sqrt(var + eps),\n"
           "means over the batch, with dx_hat = grad_output * gamma)."),
     class_name="BatchNorm",
-    skeleton='''\
-class BatchNorm(slim.Function):
-    def __init__(self, eps=1e-5):
-        self.eps = eps
-
-    def forward(self, x, gamma, beta):
-        # TODO: normalise each feature over the batch (axis 0); save what backward needs
-        raise NotImplementedError
-
-    def backward(self, grad_output):
-        # TODO: return (dL/dx, dL/dgamma, dL/dbeta)
-        raise NotImplementedError
-''',
     input_names=("x", "gamma", "beta"),
     reference=_batch_norm,
     make_inputs=lambda rng: [rng.standard_normal((6, 4)) * 2 + 1, rng.standard_normal(4) + 1.5,
@@ -265,7 +216,7 @@ def _big_logits(rng):
     return [logits]
 
 
-_add(Exercise(
+add(Exercise(
     name="softmax_cross_entropy",
     title="Fused softmax cross-entropy: a stable forward and the famous (p - y) / N backward",
     task=("logits [N, C], integer labels [N] (given to the constructor). loss = mean over the batch\n"
@@ -273,19 +224,6 @@ _add(Exercise(
           "about 800: exp overflows unless you subtract each row's max, or use log-sum-exp).\n"
           "Return (dL/dlogits,): grad_output * (softmax - one_hot(labels)) / N."),
     class_name="SoftmaxCrossEntropy",
-    skeleton='''\
-class SoftmaxCrossEntropy(slim.Function):
-    def __init__(self, labels):
-        self.labels = labels                      # [N] integers
-
-    def forward(self, logits):
-        # TODO: the mean over the batch of -log softmax at the label (a 0-d array); stable
-        raise NotImplementedError
-
-    def backward(self, grad_output):
-        # TODO: return (dL/dlogits,)
-        raise NotImplementedError
-''',
     input_names=("logits",),
     reference=_cross_entropy,
     make_inputs=_big_logits,

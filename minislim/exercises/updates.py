@@ -11,8 +11,10 @@ import math
 
 import numpy as np
 
-from minislim.exercises.catalog import _add
 from minislim.exercises.functional import FunctionExercise, WrongImplementation
+from minislim.exercises.registry import add
+from minislim.autograd.tensor import tensor
+from minislim.optimizers import SGD, Adam, Momentum
 
 # --- im2col (notebook 03) ----------------------------------------------------------------------
 
@@ -51,7 +53,7 @@ def _im2col_cases(rng):
             ("2 images 5x4x3, 2x3 kernel", (rng.standard_normal((2, 5, 4, 3)), 2, 3))]
 
 
-_add(FunctionExercise(
+add(FunctionExercise(
     name="im2col",
     title="im2col: every window of an image becomes one row",
     task=("my_im2col(x, kh, kw) for x [N, H, W, C], VALID padding, stride 1: OH = H - kh + 1,\n"
@@ -59,13 +61,6 @@ _add(FunctionExercise(
           "the window x[n, i:i+kh, j:j+kw, :] flattened in (kh, kw, C) order, the order in which\n"
           "w.reshape(-1, OC) lays out a filter [KH, KW, C, OC]."),
     function_name="my_im2col",
-    skeleton='''\
-def my_im2col(x, kh, kw):
-    n, h, w, c = x.shape
-    oh, ow = h - kh + 1, w - kw + 1  # noqa: F841 (yours to use)
-    # TODO: return the columns [n * oh * ow, kh * kw * c]
-    raise NotImplementedError
-''',
     reference=_im2col,
     run=_run_im2col,
     make_cases=_im2col_cases,
@@ -98,8 +93,7 @@ def _gradients(rng, shape=(2, 3)):
 
 def _optimizer_trajectory(optimizer, w0, grads):
     """The values of a float64 variable after each of ``optimizer``'s updates."""
-    import minislim as slim
-    var = slim.tensor(w0.copy())
+    var = tensor(w0.copy())
     var.name = "w"
     values = []
     for g in grads:
@@ -112,11 +106,9 @@ def _run_update(update, case):
     """Apply ``update`` (a reference optimizer's name or the student's function) step by step."""
     kind, w0, grads, hyper = case
     if isinstance(update, str):
-        import minislim as slim
-        optimizer = {"sgd": lambda: slim.optimizers.SGD(hyper["lr"]),
-                     "momentum": lambda: slim.optimizers.Momentum(hyper["lr"], hyper["momentum"]),
-                     "adam": lambda: slim.optimizers.Adam(hyper["lr"], hyper["beta1"], hyper["beta2"],
-                                                          hyper["eps"])}[update]()
+        optimizer = {"sgd": lambda: SGD(hyper["lr"]),
+                     "momentum": lambda: Momentum(hyper["lr"], hyper["momentum"]),
+                     "adam": lambda: Adam(hyper["lr"], hyper["beta1"], hyper["beta2"], hyper["eps"])}[update]()
         return {"w after each update": _optimizer_trajectory(optimizer, w0, grads)}
     w, values = w0.copy(), []
     state = [np.zeros_like(w0), np.zeros_like(w0)]
@@ -154,16 +146,11 @@ def _sgd_no_lr(w, g, lr):
     return w - g
 
 
-_add(FunctionExercise(
+add(FunctionExercise(
     name="sgd_update",
     title="The SGD update",
     task="sgd_update(w, g, lr) returns the new w: one step of size lr against the gradient g.",
     function_name="sgd_update",
-    skeleton='''\
-def sgd_update(w, g, lr):
-    # TODO: return the updated w
-    raise NotImplementedError
-''',
     reference=_reference("sgd"),
     run=_run_update,
     make_cases=_cases("sgd", lr=0.1),
@@ -192,17 +179,12 @@ def _momentum_state_lost(w, g, accum, lr, momentum):
     return w - lr * new, accum
 
 
-_add(FunctionExercise(
+add(FunctionExercise(
     name="momentum_update",
     title="The momentum update (TF's form, as slim.optimizers.Momentum)",
     task=("momentum_update(w, g, accum, lr, momentum) returns (new w, new accum):\n"
           "accum <- momentum * accum + g, then w <- w - lr * accum (accum starts at zeros)."),
     function_name="momentum_update",
-    skeleton='''\
-def momentum_update(w, g, accum, lr, momentum):
-    # TODO: return (new w, new accum)
-    raise NotImplementedError
-''',
     reference=_reference("momentum"),
     run=_run_update,
     make_cases=_cases("momentum", lr=0.1, momentum=0.9),
@@ -242,18 +224,13 @@ def _adam_betas_swapped(w, g, m, v, t, lr, beta1, beta2, eps):
     return w - lr_t * m / (np.sqrt(v) + eps), m, v
 
 
-_add(FunctionExercise(
+add(FunctionExercise(
     name="adam_update",
     title="The Adam update (as slim.optimizers.Adam)",
     task=("adam_update(w, g, m, v, t, lr, beta1, beta2, eps) returns (new w, new m, new v); t is\n"
           "1 at the first update. m <- beta1 m + (1 - beta1) g; v <- beta2 v + (1 - beta2) g**2;\n"
           "lr_t = lr * sqrt(1 - beta2**t) / (1 - beta1**t); w <- w - lr_t * m / (sqrt(v) + eps)."),
     function_name="adam_update",
-    skeleton='''\
-def adam_update(w, g, m, v, t, lr, beta1, beta2, eps):
-    # TODO: return (new w, new m, new v)
-    raise NotImplementedError
-''',
     reference=_reference("adam"),
     run=_run_update,
     make_cases=_cases("adam", lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8),
@@ -277,25 +254,23 @@ def adam_update(w, g, m, v, t, lr, beta1, beta2, eps):
 # --- a training loop on tensors (notebook 05) ----------------------------------------------------
 
 def _regression_problem():
-    import minislim as slim
     rng = np.random.default_rng(3)
     x = rng.standard_normal((12, 3))
     t = x @ np.array([[1.0], [-2.0], [0.5]]) + 0.3
-    params = [slim.tensor(rng.standard_normal((3, 1)) * 0.1, requires_grad=True),
-              slim.tensor(np.zeros(1), requires_grad=True)]
+    params = [tensor(rng.standard_normal((3, 1)) * 0.1, requires_grad=True),
+              tensor(np.zeros(1), requires_grad=True)]
     params[0].name, params[1].name = "w", "b"
     batches = [(x[i:i + 4], t[i:i + 4]) for i in range(0, 12, 4)] * 2
 
     def loss_fn(inputs, targets):
-        residual = slim.tensor(inputs) @ params[0] + params[1] - slim.tensor(targets)
+        residual = tensor(inputs) @ params[0] + params[1] - tensor(targets)
         return (residual * residual).mean()
     return params, batches, loss_fn
 
 
 def _run_training_loop(loop, case):
-    import minislim as slim
     params, batches, loss_fn = _regression_problem()
-    optimizer = slim.optimizers.SGD(case)
+    optimizer = SGD(case)
     losses = loop(params, batches, loss_fn, optimizer)
     return {"losses": losses, "parameters": np.concatenate([p.data.ravel() for p in params])}
 
@@ -322,7 +297,7 @@ def _loop_no_zero(params, batches, loss_fn, optimizer):
     return losses
 
 
-_add(FunctionExercise(
+add(FunctionExercise(
     name="training_loop",
     title="The training loop that slim.learning.train runs",
     task=("train_loop(params, batches, loss_fn, optimizer): for each (inputs, targets) batch, clear\n"
@@ -330,14 +305,6 @@ _add(FunctionExercise(
           "loss.backward(), then optimizer.apply_gradients([(p.grad, p) for p in params]); record\n"
           "float(loss.data). Return the list of losses."),
     function_name="train_loop",
-    skeleton='''\
-def train_loop(params, batches, loss_fn, optimizer):
-    losses = []
-    for inputs, targets in batches:
-        # TODO: zero the gradients, forward, backward, apply the update, record the loss (a float)
-        raise NotImplementedError
-    return losses
-''',
     reference=_loop,
     run=_run_training_loop,
     make_cases=lambda rng: [("SGD, lr 0.1", 0.1), ("SGD, lr 0.02", 0.02)],

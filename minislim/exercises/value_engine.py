@@ -20,8 +20,8 @@ import math
 
 import numpy as np
 
-from minislim.exercises.catalog import _add
 from minislim.exercises.functional import FunctionExercise, WrongImplementation
+from minislim.exercises.registry import add
 
 
 class BaseValue:
@@ -210,33 +210,17 @@ class _ForgetsOutGrad(ReferenceValue):
         return out
 
 
-_add(FunctionExercise(
+add(FunctionExercise(
     name="value_ops",
     title="Three new ops for the scalar Value engine: x ** n, exp, relu",
     task=("Subclass notebook 01's Value and add __pow__(self, n) for a number n, exp(self) and\n"
           "relu(self). Each creates its output Value (with the inputs as parents) and a\n"
           "_backward closure that adds (+=) the local derivative times out.grad to self.grad."),
     function_name="MyValue",
-    skeleton='''\
-class MyValue(Value):
-    def __pow__(self, n):            # n is a plain number
-        out = MyValue(self.data ** n, (self,))
-        def _backward():
-            raise NotImplementedError   # TODO: self.grad += ...
-        out._backward = _backward
-        return out
-
-    def exp(self):
-        raise NotImplementedError       # TODO: the output and its _backward
-
-    def relu(self):
-        raise NotImplementedError       # TODO: the output and its _backward
-''',
     reference=ReferenceValue,
     run=_run_ops,
     make_cases=_ops_cases,
     input_names=("pow", "exp", "relu"),
-    skeleton_namespace={"Value": BaseValue},
     hint={"pow": "d(x**n)/dx = n * x**(n - 1).",
           "exp": "d exp(x)/dx = exp(x), which is out.data.",
           "relu": "relu'(x) is 1 where x > 0 and 0 elsewhere: the gradient passes only through open units."},
@@ -342,21 +326,13 @@ def _train_update_first(params, loss_fn, steps, lr):
     return losses
 
 
-_add(FunctionExercise(
+add(FunctionExercise(
     name="value_training_loop",
     title="A training loop on Values: zero, forward, backward, update",
     task=("train(params, loss_fn, steps, lr): for each step, set every parameter's grad to 0,\n"
           "compute loss = loss_fn(), call loss.backward(), move every parameter downhill\n"
           "(p.data -= lr * p.grad), and record loss.data. Return the list of losses."),
     function_name="train",
-    skeleton='''\
-def train(params, loss_fn, steps, lr):
-    losses = []
-    for step in range(steps):
-        # TODO: zero the gradients, forward, backward, update, record the loss (a number)
-        raise NotImplementedError
-    return losses
-''',
     reference=_train,
     run=_run_loop,
     make_cases=lambda rng: [("5 steps, lr 0.1", (5, 0.1)), ("3 steps, lr 0.3", (3, 0.3))],

@@ -32,13 +32,12 @@ im2col plus one matrix product, with no scattered ``+=`` (no col2im, no ``np.add
 """
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
 from minislim.kernels.im2col import WORKSPACE, Workspace, im2col, windows
-from minislim.kernels.shapes import as_pair, check_conv_args, effective_size, explicit_pads, resolve_padding
+from minislim.kernels.shapes import as_pair, check_conv_args, checked_transpose_output_shape, effective_size, resolve_padding
 
 
 @dataclass(frozen=True)
@@ -154,7 +153,7 @@ def conv2d_grad_input(grad_output: np.ndarray, filters: np.ndarray, input_shape:
                       workspace: Workspace | None = None, scope: str = "conv2d") -> np.ndarray:
     """Gradient of :func:`conv2d` with respect to its inputs, as a transposed convolution.
 
-    Steps (see the module docstring for why it is right):
+    Three steps (see the module docstring for why they are right):
 
     1. *spread*: a zero buffer of ``H + KE_h - 1`` rows and ``W + KE_w - 1`` columns
        receives output-gradient row ``oh`` at row ``oh * SH + (KE_h - 1 - top)`` (likewise
@@ -169,10 +168,9 @@ def conv2d_grad_input(grad_output: np.ndarray, filters: np.ndarray, input_shape:
         grad_output: ``[N, OH, OW, OC]``.
         filters: ``[KH, KW, C, OC]``.
         input_shape: the forward inputs' shape ``[N, H, W, C]``.
-        memory: an array whose memory may hold the columns of step 2 (``Conv2D`` passes
-            its forward columns, no longer needed by then). When the columns of the whole
-            batch do not fit in it, steps 2 and 3 run on slices of the batch that do.
-            Default: a workspace buffer for the whole batch.
+        memory: memory the caller no longer needs, for the columns of step 2: then
+            :func:`grad_input_in_memory` (the fast path) runs steps 2 and 3. Default: a
+            workspace buffer for the whole batch.
 
     Returns:
         ``[N, H, W, C]``.
@@ -181,33 +179,80 @@ def conv2d_grad_input(grad_output: np.ndarray, filters: np.ndarray, input_shape:
     geometry = conv_geometry(input_shape, filters.shape, stride, padding, rate, scope)
     _check_grad_output(grad_output, geometry, scope)
     dtype = compute_dtype(grad_output, filters)
-    n, h, w, c = input_shape
-    kh, kw, _, oc = filters.shape
     if grad_output.size == 0 or 0 in input_shape:  # an empty batch, or no channels: nothing flows back
         return np.zeros(input_shape, dtype)
+    spread = spread_grad_output(grad_output, geometry, dtype, workspace)  # 1. [N, H + KE_h - 1, W + KE_w - 1, OC]
+    flipped = flipped_filters(filters, dtype)                             # [KH * KW * OC, C]
+    if memory is not None:
+        return grad_input_in_memory(spread, flipped, geometry, memory, workspace)
+    n, h, w, c = input_shape
+    kh, kw = geometry.kernel
+    oc = grad_output.shape[3]
+    # 2. im2col of the spread gradient: stride 1, the forward's dilation, no padding
+    columns = workspace.scratch("grad_input_columns", (n, h, w, kh, kw, oc), dtype)
+    im2col(spread, (kh, kw), (1, 1), geometry.rate, ((0, 0), (0, 0)), (h, w), out=columns)
+    # 3. one matrix product: [N * H * W, KH * KW * OC] @ [KH * KW * OC, C]
+    return (columns.reshape(n * h * w, kh * kw * oc) @ flipped).reshape(n, h, w, c)
+
+
+def spread_grad_output(grad_output: np.ndarray, geometry: ConvGeometry, dtype,
+                       workspace: Workspace) -> np.ndarray:
+    """Step 1 of :func:`conv2d_grad_input`: the output gradient spread over a zero buffer.
+
+    Returns ``[N, H + KE_h - 1, W + KE_w - 1, OC]``, a workspace buffer whose zeros are
+    written once, ever (later calls overwrite only the rows and columns that receive values).
+    """
+    n, h, w, _ = geometry.inputs_shape
     span_h, span_w = (effective_size(k, r) for k, r in zip(geometry.kernel, geometry.rate))
     (top, _), (left, _) = geometry.pads
-
-    # 1. spread the output gradient over a zero buffer (its zeros are written once, ever)
-    spread = workspace.scratch(("spread", geometry), (n, h + span_h - 1, w + span_w - 1, oc), dtype, fill=0)
-    to_rows, from_rows = _spread_slices(span_h - 1 - top, geometry.stride[0], geometry.out_hw[0], spread.shape[1])
-    to_cols, from_cols = _spread_slices(span_w - 1 - left, geometry.stride[1], geometry.out_hw[1], spread.shape[2])
+    shape = (n, h + span_h - 1, w + span_w - 1, grad_output.shape[3])
+    spread = workspace.scratch(("spread", geometry), shape, dtype, fill=0)
+    to_rows, from_rows = _spread_slices(span_h - 1 - top, geometry.stride[0], geometry.out_hw[0], shape[1])
+    to_cols, from_cols = _spread_slices(span_w - 1 - left, geometry.stride[1], geometry.out_hw[1], shape[2])
     spread[:, to_rows, to_cols, :] = grad_output[:, from_rows, from_cols, :]
+    return spread
 
-    # the flipped kernel, channels swapped: [KH, KW, OC, C] as a [KH * KW * OC, C] matrix
-    flipped = np.ascontiguousarray(filters[::-1, ::-1].transpose(0, 1, 3, 2), dtype=dtype).reshape(-1, c)
 
+def flipped_filters(filters: np.ndarray, dtype) -> np.ndarray:
+    """``[KH, KW, C, OC]`` flipped in KH and KW, channels swapped: ``[KH * KW * OC, C]`` (step 3's operand)."""
+    c = filters.shape[2]
+    return np.ascontiguousarray(filters[::-1, ::-1].transpose(0, 1, 3, 2), dtype=dtype).reshape(-1, c)
+
+
+# --- the fast path: steps 2 and 3 in memory the caller gives -----------------------------------
+
+def grad_input_in_memory(spread: np.ndarray, flipped: np.ndarray, geometry: ConvGeometry,
+                         memory: np.ndarray, workspace: Workspace) -> np.ndarray:
+    """Steps 2 and 3 of :func:`conv2d_grad_input`, with the columns written into ``memory``.
+
+    ``Conv2D`` passes its forward's im2col columns, no longer needed once the filters'
+    gradient is computed: the backward pass then allocates no columns of its own. When the
+    columns of the whole batch do not fit in ``memory``, steps 2 and 3 run on slices of the
+    batch that do (one slice per ``memory``-full of images). ``memory`` of another dtype, not
+    C-contiguous, or smaller than one image's columns is not used (a workspace buffer is).
+
+    Args:
+        spread: step 1's buffer ``[N, H + KE_h - 1, W + KE_w - 1, OC]``.
+        flipped: ``[KH * KW * OC, C]`` (:func:`flipped_filters`).
+        geometry: the forward convolution's.
+        memory: any array; only its memory is used, and its values are overwritten.
+
+    Returns:
+        ``[N, H, W, C]``.
+    """
+    n, h, w, c = geometry.inputs_shape
+    kh, kw = geometry.kernel
+    oc = spread.shape[3]
+    dtype = spread.dtype
     per_image = h * w * kh * kw * oc  # numbers in one image's columns
-    if memory is None or memory.dtype != dtype or not memory.flags.c_contiguous or memory.size < per_image:
+    if memory.dtype != dtype or not memory.flags.c_contiguous or memory.size < per_image:
         memory = workspace.scratch("grad_input_columns", (n * per_image,), dtype)
     images_per_slice = min(n, memory.size // per_image)
     grad_inputs = np.empty((n, h, w, c), dtype)
-    for start in range(0, n, images_per_slice):  # one pass unless ``memory`` is too small
+    for start in range(0, n, images_per_slice):
         stop = min(start + images_per_slice, n)
-        # 2. im2col of the spread gradient: stride 1, the forward's dilation
         columns = memory.reshape(-1)[:(stop - start) * per_image].reshape(stop - start, h, w, kh, kw, oc)
         np.copyto(columns, windows(spread[start:stop], (kh, kw), (1, 1), geometry.rate, (h, w)))
-        # 3. one matrix product: [images * H * W, KH * KW * OC] @ [KH * KW * OC, C]
         np.matmul(columns.reshape(-1, kh * kw * oc), flipped, out=grad_inputs[start:stop].reshape(-1, c))
     return grad_inputs
 
@@ -230,29 +275,6 @@ def _spread_slices(offset: int, stride: int, out_size: int, length: int) -> tupl
     return slice(offset + first * stride, offset + (stop - 1) * stride + 1, stride), slice(first, stop)
 
 
-def transpose_output_shape(inputs_shape: tuple, filters_shape: tuple, stride=1, padding="SAME") -> tuple:
-    """The default ``output_shape`` of :func:`conv2d_transpose` (TF-Slim's rule).
-
-    SAME: ``H * SH``; VALID: ``H * SH + max(KH - SH, 0)``; explicit: ``(H - 1) * SH + KH - top - bottom``.
-
-    >>> transpose_output_shape((8, 4, 4, 16), (3, 3, 32, 16), stride=2)
-    (8, 8, 8, 32)
-    >>> transpose_output_shape((8, 4, 4, 16), (3, 3, 32, 16), stride=2, padding="VALID")
-    (8, 9, 9, 32)
-    """
-    stride = as_pair(stride, "stride", "conv2d_transpose")
-    n, h, w, _ = inputs_shape
-    kernel = tuple(filters_shape[:2])
-    if isinstance(padding, str) and padding.upper() == "SAME":
-        out_hw = [size * s for size, s in zip((h, w), stride)]
-    elif isinstance(padding, str) and padding.upper() == "VALID":
-        out_hw = [size * s + max(k - s, 0) for size, k, s in zip((h, w), kernel, stride)]
-    else:
-        pads = explicit_pads(padding, "conv2d_transpose")
-        out_hw = [(size - 1) * s + k - sum(p) for size, k, s, p in zip((h, w), kernel, stride, pads)]
-    return (n, *out_hw, filters_shape[2])
-
-
 def conv2d_transpose(inputs: np.ndarray, filters: np.ndarray, output_shape: tuple | None = None, stride=1,
                      padding="SAME", workspace: Workspace | None = None) -> np.ndarray:
     """Transposed convolution ("deconvolution"), with TensorFlow's conventions.
@@ -266,7 +288,8 @@ def conv2d_transpose(inputs: np.ndarray, filters: np.ndarray, output_shape: tupl
         inputs: ``[N, H, W, C]``.
         filters: ``[KH, KW, OC, C]``.
         output_shape: ``[N, OH, OW, OC]`` (or just ``(OH, OW)``): a list, tuple or 1-D
-            array of ints; default from :func:`transpose_output_shape`.
+            array of ints; default from
+            :func:`~minislim.kernels.shapes.transpose_output_shape`.
 
     Returns:
         ``[N, OH, OW, OC]``.
@@ -279,49 +302,3 @@ def conv2d_transpose(inputs: np.ndarray, filters: np.ndarray, output_shape: tupl
     output_shape = checked_transpose_output_shape(inputs.shape, filters.shape, output_shape, stride, padding)
     return conv2d_grad_input(inputs, filters, output_shape, stride, padding, workspace=workspace,
                              scope="conv2d_transpose")
-
-
-def checked_transpose_output_shape(inputs_shape: tuple, filters_shape: tuple, output_shape, stride,
-                                   padding) -> tuple:
-    """Validate (or default) the ``output_shape`` of :func:`conv2d_transpose`; return it as ``[N, OH, OW, OC]``."""
-    scope = "conv2d_transpose"
-    stride = as_pair(stride, "stride", scope)
-    check_conv_args(inputs_shape, filters_shape, stride, (1, 1), scope, filters_layout="[KH, KW, OC, C]")
-    if output_shape is None:
-        output_shape = transpose_output_shape(inputs_shape, filters_shape, stride, padding)
-        if min(output_shape[1:3]) < 1:
-            raise ValueError(f"{scope}: padding={padding!r} leaves no output: with inputs {tuple(inputs_shape)}, "
-                             f"filters {tuple(filters_shape)} and stride={stride} the output would have "
-                             f"H, W = {tuple(output_shape[1:3])}")
-        return output_shape
-    output_shape = _integer_shape(output_shape, "output_shape", scope)
-    if len(output_shape) == 2:
-        output_shape = (inputs_shape[0], *output_shape, filters_shape[2])
-    if output_shape[0] != inputs_shape[0] or output_shape[3] != filters_shape[2]:
-        raise ValueError(f"{scope}: output_shape must be [N, OH, OW, OC] = [{inputs_shape[0]}, OH, OW, "
-                         f"{filters_shape[2]}] for inputs {tuple(inputs_shape)} and filters {tuple(filters_shape)}, "
-                         f"got {output_shape}")
-    geometry = conv_geometry(output_shape, filters_shape, stride, padding, 1, scope)
-    if geometry.out_hw != tuple(inputs_shape[1:3]):
-        raise ValueError(f"{scope}: output_shape {output_shape} does not fit: a convolution with stride={stride} "
-                         f"and padding={padding!r} maps it to H, W = {geometry.out_hw}, but inputs have "
-                         f"H, W = {tuple(inputs_shape[1:3])} (shape {tuple(inputs_shape)})")
-    return output_shape
-
-
-def _integer_shape(value, name: str, scope: str) -> tuple:
-    """``value`` as a tuple of ints, if it is a list, tuple or 1-D array of 2 or 4 sizes.
-
-    Only true integers count (Python or NumPy ints, not bools, floats or strings), so
-    ``"88"`` or ``(8.9, 8.2)`` is an error, not a shape read digit by digit or truncated.
-    """
-    sequence = isinstance(value, (list, tuple)) or (isinstance(value, np.ndarray) and value.ndim == 1)
-    if not sequence or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value):
-        raise TypeError(f"{scope}: {name} must be a list, tuple or 1-D array of ints, (OH, OW) or "
-                        f"(N, OH, OW, OC), got {type(value).__name__} {value!r}")
-    if len(value) not in (2, 4):
-        raise ValueError(f"{scope}: {name} must have 2 sizes (OH, OW) or 4 (N, OH, OW, OC), "
-                         f"got {len(value)}: {value!r}")
-    if min(value) < 0:
-        raise ValueError(f"{scope}: {name} must not hold negative sizes, got {value!r}")
-    return tuple(int(v) for v in value)

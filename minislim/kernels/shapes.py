@@ -2,6 +2,9 @@
 
 Every sliding-window kernel (convolution, its transpose, pooling) asks this module two
 questions: *how many output rows and columns?* and *how much padding on each side?*
+A transposed convolution asks the converse: which ``output_shape`` does the convolution it
+transposes map back to its inputs (:func:`transpose_output_shape`,
+:func:`checked_transpose_output_shape`, at the end of this module)?
 
 A window of ``KH`` taps, dilated by ``rate``, covers ``KE = (KH - 1) * rate + 1`` rows
 (its *effective* height). With stride ``SH`` and padding ``(top, bottom)`` the output has
@@ -171,3 +174,82 @@ def check_conv_args(inputs_shape: tuple, filters_shape: tuple, stride: tuple, ra
     if max(rate) > 1 and max(stride) > 1:
         raise ValueError(f"{scope}: rate > 1 cannot be combined with stride > 1 (as in TensorFlow), "
                          f"got stride={stride}, rate={rate}")
+
+
+# --- the output_shape of a transposed convolution ---------------------------------------------
+
+def transpose_output_shape(inputs_shape: tuple, filters_shape: tuple, stride=1, padding="SAME") -> tuple:
+    """The default ``output_shape`` of :func:`~minislim.kernels.conv.conv2d_transpose` (TF-Slim's rule).
+
+    SAME: ``H * SH``; VALID: ``H * SH + max(KH - SH, 0)``; explicit: ``(H - 1) * SH + KH - top - bottom``.
+
+    >>> transpose_output_shape((8, 4, 4, 16), (3, 3, 32, 16), stride=2)
+    (8, 8, 8, 32)
+    >>> transpose_output_shape((8, 4, 4, 16), (3, 3, 32, 16), stride=2, padding="VALID")
+    (8, 9, 9, 32)
+    """
+    stride = as_pair(stride, "stride", "conv2d_transpose")
+    n, h, w, _ = inputs_shape
+    kernel = tuple(filters_shape[:2])
+    if isinstance(padding, str) and padding.upper() == "SAME":
+        out_hw = [size * s for size, s in zip((h, w), stride)]
+    elif isinstance(padding, str) and padding.upper() == "VALID":
+        out_hw = [size * s + max(k - s, 0) for size, k, s in zip((h, w), kernel, stride)]
+    else:
+        pads = explicit_pads(padding, "conv2d_transpose")
+        out_hw = [(size - 1) * s + k - sum(p) for size, k, s, p in zip((h, w), kernel, stride, pads)]
+    return (n, *out_hw, filters_shape[2])
+
+
+def checked_transpose_output_shape(inputs_shape: tuple, filters_shape: tuple, output_shape, stride,
+                                   padding) -> tuple:
+    """Validate (or default) the ``output_shape`` of :func:`~minislim.kernels.conv.conv2d_transpose`.
+
+    Returns it as ``[N, OH, OW, OC]``: the convolution that ``conv2d_transpose`` transposes
+    (same filters, stride and padding) must map it back to ``inputs``' H and W.
+
+    Raises:
+        TypeError: not a sequence of ints. ValueError: bad ranks, a channel mismatch, or an
+            ``output_shape`` that does not map back to ``inputs``.
+    """
+    scope = "conv2d_transpose"
+    stride = as_pair(stride, "stride", scope)
+    check_conv_args(inputs_shape, filters_shape, stride, (1, 1), scope, filters_layout="[KH, KW, OC, C]")
+    if output_shape is None:
+        output_shape = transpose_output_shape(inputs_shape, filters_shape, stride, padding)
+        if min(output_shape[1:3]) < 1:
+            raise ValueError(f"{scope}: padding={padding!r} leaves no output: with inputs {tuple(inputs_shape)}, "
+                             f"filters {tuple(filters_shape)} and stride={stride} the output would have "
+                             f"H, W = {tuple(output_shape[1:3])}")
+        return output_shape
+    output_shape = _integer_shape(output_shape, "output_shape", scope)
+    if len(output_shape) == 2:
+        output_shape = (inputs_shape[0], *output_shape, filters_shape[2])
+    if output_shape[0] != inputs_shape[0] or output_shape[3] != filters_shape[2]:
+        raise ValueError(f"{scope}: output_shape must be [N, OH, OW, OC] = [{inputs_shape[0]}, OH, OW, "
+                         f"{filters_shape[2]}] for inputs {tuple(inputs_shape)} and filters {tuple(filters_shape)}, "
+                         f"got {output_shape}")
+    _, out_hw = resolve_padding(padding, tuple(output_shape[1:3]), tuple(filters_shape[:2]), stride, (1, 1), scope)
+    if out_hw != tuple(inputs_shape[1:3]):
+        raise ValueError(f"{scope}: output_shape {output_shape} does not fit: a convolution with stride={stride} "
+                         f"and padding={padding!r} maps it to H, W = {out_hw}, but inputs have "
+                         f"H, W = {tuple(inputs_shape[1:3])} (shape {tuple(inputs_shape)})")
+    return output_shape
+
+
+def _integer_shape(value, name: str, scope: str) -> tuple:
+    """``value`` as a tuple of ints, if it is a list, tuple or 1-D array of 2 or 4 sizes.
+
+    Only true integers count (Python or NumPy ints, not bools, floats or strings), so
+    ``"88"`` or ``(8.9, 8.2)`` is an error, not a shape read digit by digit or truncated.
+    """
+    sequence = isinstance(value, (list, tuple)) or (isinstance(value, np.ndarray) and value.ndim == 1)
+    if not sequence or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value):
+        raise TypeError(f"{scope}: {name} must be a list, tuple or 1-D array of ints, (OH, OW) or "
+                        f"(N, OH, OW, OC), got {type(value).__name__} {value!r}")
+    if len(value) not in (2, 4):
+        raise ValueError(f"{scope}: {name} must have 2 sizes (OH, OW) or 4 (N, OH, OW, OC), "
+                         f"got {len(value)}: {value!r}")
+    if min(value) < 0:
+        raise ValueError(f"{scope}: {name} must not hold negative sizes, got {value!r}")
+    return tuple(int(v) for v in value)

@@ -8,6 +8,8 @@ variables only when nothing can go wrong any more. Two helpers do the checking:
 * :func:`check_arguments` checks keyword arguments by their names: ``RULES`` says what
   each name must be (``activation_fn``: a function or None, ``num_outputs``: a positive
   int, ...), so a layer lists what it takes and every layer words its errors the same way;
+  :func:`check_layer_arguments` checks all of a layer's arguments that ``RULES`` names, in
+  one line (``check_layer_arguments("conv2d", sc.name, locals())``);
 * :func:`window` checks ``kernel_size``, ``stride``, ``rate`` and ``padding`` of a sliding
   window against the inputs' height and width, with the kernels' own rules
   (:func:`minislim.kernels.shapes.resolve_padding`), so the layer says what the op would.
@@ -30,8 +32,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from minislim.kernels.conv import transpose_output_shape
-from minislim.kernels.shapes import resolve_padding
+from minislim.kernels.shapes import resolve_padding, transpose_output_shape
 from minislim.layers.common import describe
 
 _PAIR_NOTATION = {"kernel_size": "[KH, KW]", "stride": "[SH, SW]"}
@@ -157,6 +158,31 @@ def check_arguments(layer: str, scope: str, **arguments) -> None:
                                      f"got {received(value)}")
     if arguments.get("activation_fn") is not None:
         _check_call(where, "activation_fn", arguments["activation_fn"], {})
+
+
+def check_layer_arguments(layer: str, scope: str, arguments: dict, none_allowed: tuple = (),
+                          skip: tuple = ()) -> None:
+    """:func:`check_arguments` on every one of a layer's arguments that ``RULES`` names.
+
+    A layer passes ``locals()`` first thing in its scope, so its check is one line and no
+    argument is forgotten: ``check_layer_arguments("conv2d", sc.name, locals())``. Names
+    that ``RULES`` does not know (``inputs``, ``kernel_size``, ``scope``: checked by
+    :func:`window` and the rest of the layer) are passed over.
+
+    Args:
+        layer, scope: the layer's name and full scope, for the messages.
+        arguments: the layer's arguments by name (its ``locals()``).
+        none_allowed: names for which None means "not used" (``separable_conv2d``'s
+            ``num_outputs``: depthwise only), so None is not checked against ``RULES``.
+        skip: names the layer checks itself, against another rule (``conv3d``'s
+            ``data_format``, ``'NDHWC'``).
+
+    Raises:
+        TypeError or ValueError, as :func:`check_arguments`.
+    """
+    check_arguments(layer, scope, **{name: value for name, value in arguments.items()
+                                     if name in RULES and name not in skip
+                                     and not (value is None and name in none_allowed)})
 
 
 def _check_call(where: str, name: str, fn, keywords: dict) -> None:

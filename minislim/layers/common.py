@@ -93,14 +93,18 @@ def layer_variable(name: str, shape, layer: str, scope: str, inputs_shape, initi
         raise ValueError(f"{describe(layer, scope)} with inputs of shape {tuple(inputs_shape)}: {error}") from None
 
 
-def finish(outputs: Tensor, layer: str, scope: str, num_outputs: int, normalizer_fn, normalizer_params,
-           biases_initializer, biases_regularizer, activation_fn, trainable, variables_collections,
-           outputs_collections) -> Tensor:
-    """Normalizer (or biases), activation, end point: the tail shared by conv and dense layers."""
+def finish(outputs: Tensor, layer: str, scope: str, *, normalizer_fn, normalizer_params, biases_initializer,
+           biases_regularizer, activation_fn, outputs_collections, trainable, variables_collections) -> Tensor:
+    """The ending of TF-Slim's conv and dense layers: normalizer (or biases), activation, end point.
+
+    ``outputs`` is ``[..., OC]``; ``biases`` ``[OC]`` are made only when there is no
+    ``normalizer_fn`` (its offset plays their part) and ``biases_initializer`` is not None.
+    The arguments are the layer's own, by name.
+    """
     if normalizer_fn is not None:
         outputs = normalizer_fn(outputs, **(normalizer_params or {}))
     elif biases_initializer is not None:
-        biases = layer_variable("biases", [num_outputs], layer, scope, outputs.shape,
+        biases = layer_variable("biases", [outputs.shape[-1]], layer, scope, outputs.shape,
                                 initializer=biases_initializer, regularizer=biases_regularizer,
                                 trainable=trainable,
                                 collections=variable_collections(variables_collections, "biases"))

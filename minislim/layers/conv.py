@@ -26,7 +26,7 @@ from minislim.autograd.tensor import Tensor
 from minislim.framework.arg_scope import add_arg_scope
 from minislim.framework.initializers import xavier_initializer, zeros_initializer
 from minislim.framework.scopes import variable_scope
-from minislim.layers.checks import check_arguments, window
+from minislim.layers.checks import check_layer_arguments, window
 from minislim.layers.common import finish, layer_variable, prepare_inputs, variable_collections
 from minislim.ops.activations import relu
 from minislim.ops.arithmetic import multiply
@@ -78,12 +78,7 @@ def convolution2d(inputs, num_outputs, kernel_size, stride=1, padding="SAME", da
     layer = "conv2d"
     with variable_scope(scope, "Conv", [inputs], reuse=reuse) as sc:
         # Check everything first: a layer that fails must leave no variables behind.
-        check_arguments(layer, sc.name, num_outputs=num_outputs, data_format=data_format,
-                        activation_fn=activation_fn, normalizer_fn=normalizer_fn,
-                        normalizer_params=normalizer_params, weights_initializer=weights_initializer,
-                        weights_regularizer=weights_regularizer, biases_initializer=biases_initializer,
-                        biases_regularizer=biases_regularizer, variables_collections=variables_collections,
-                        outputs_collections=outputs_collections, trainable=trainable)
+        check_layer_arguments(layer, sc.name, locals())
         inputs = prepare_inputs(inputs, layer, sc.name, rank=4)
         (kh, kw), strides, rates = window(layer, sc.name, inputs.shape, kernel_size, stride, padding, rate)
 
@@ -92,9 +87,10 @@ def convolution2d(inputs, num_outputs, kernel_size, stride=1, padding="SAME", da
                                  regularizer=weights_regularizer, trainable=trainable,
                                  collections=variable_collections(variables_collections, "weights"))
         outputs = nn_conv2d(inputs, weights, stride=strides, padding=padding, rate=rates)
-        return finish(outputs, layer, sc.name, num_outputs, normalizer_fn, normalizer_params,
-                      biases_initializer, biases_regularizer, activation_fn, trainable, variables_collections,
-                      outputs_collections)
+        return finish(outputs, layer, sc.name, normalizer_fn=normalizer_fn, normalizer_params=normalizer_params,
+                      biases_initializer=biases_initializer, biases_regularizer=biases_regularizer,
+                      activation_fn=activation_fn, outputs_collections=outputs_collections,
+                      trainable=trainable, variables_collections=variables_collections)
 
 
 @add_arg_scope
@@ -111,12 +107,7 @@ def convolution2d_transpose(inputs, num_outputs, kernel_size, stride=1, padding=
     """
     layer = "conv2d_transpose"
     with variable_scope(scope, "Conv2d_transpose", [inputs], reuse=reuse) as sc:
-        check_arguments(layer, sc.name, num_outputs=num_outputs, data_format=data_format,
-                        activation_fn=activation_fn, normalizer_fn=normalizer_fn,
-                        normalizer_params=normalizer_params, weights_initializer=weights_initializer,
-                        weights_regularizer=weights_regularizer, biases_initializer=biases_initializer,
-                        biases_regularizer=biases_regularizer, variables_collections=variables_collections,
-                        outputs_collections=outputs_collections, trainable=trainable)
+        check_layer_arguments(layer, sc.name, locals())
         inputs = prepare_inputs(inputs, layer, sc.name, rank=4)
         (kh, kw), strides, _ = window(layer, sc.name, inputs.shape, kernel_size, stride, padding, transpose=True)
 
@@ -125,9 +116,10 @@ def convolution2d_transpose(inputs, num_outputs, kernel_size, stride=1, padding=
                                  regularizer=weights_regularizer, trainable=trainable,
                                  collections=variable_collections(variables_collections, "weights"))
         outputs = nn_conv2d_transpose(inputs, weights, stride=strides, padding=padding)
-        return finish(outputs, layer, sc.name, num_outputs, normalizer_fn, normalizer_params,
-                      biases_initializer, biases_regularizer, activation_fn, trainable, variables_collections,
-                      outputs_collections)
+        return finish(outputs, layer, sc.name, normalizer_fn=normalizer_fn, normalizer_params=normalizer_params,
+                      biases_initializer=biases_initializer, biases_regularizer=biases_regularizer,
+                      activation_fn=activation_fn, outputs_collections=outputs_collections,
+                      trainable=trainable, variables_collections=variables_collections)
 
 
 def _depthwise_filters(depthwise: Tensor) -> Tensor:
@@ -161,15 +153,7 @@ def separable_convolution2d(inputs, num_outputs, kernel_size, depth_multiplier=1
     """
     layer = "separable_conv2d"
     with variable_scope(scope, "SeparableConv2d", [inputs], reuse=reuse) as sc:
-        check_arguments(layer, sc.name, depth_multiplier=depth_multiplier, data_format=data_format,
-                        activation_fn=activation_fn, normalizer_fn=normalizer_fn,
-                        normalizer_params=normalizer_params, weights_initializer=weights_initializer,
-                        pointwise_initializer=pointwise_initializer, weights_regularizer=weights_regularizer,
-                        biases_initializer=biases_initializer, biases_regularizer=biases_regularizer,
-                        variables_collections=variables_collections, outputs_collections=outputs_collections,
-                        trainable=trainable)
-        if num_outputs is not None:  # None: depthwise only
-            check_arguments(layer, sc.name, num_outputs=num_outputs)
+        check_layer_arguments(layer, sc.name, locals(), none_allowed=("num_outputs",))  # None: depthwise only
         inputs = prepare_inputs(inputs, layer, sc.name, rank=4)
         (kh, kw), strides, rates = window(layer, sc.name, inputs.shape, kernel_size, stride, padding, rate)
 
@@ -189,9 +173,10 @@ def separable_convolution2d(inputs, num_outputs, kernel_size, depth_multiplier=1
             outputs = nn_conv2d(outputs, pointwise, stride=1, padding="VALID")
         else:
             num_outputs = channels * depth_multiplier
-        return finish(outputs, layer, sc.name, num_outputs, normalizer_fn, normalizer_params,
-                      biases_initializer, biases_regularizer, activation_fn, trainable, variables_collections,
-                      outputs_collections)
+        return finish(outputs, layer, sc.name, normalizer_fn=normalizer_fn, normalizer_params=normalizer_params,
+                      biases_initializer=biases_initializer, biases_regularizer=biases_regularizer,
+                      activation_fn=activation_fn, outputs_collections=outputs_collections,
+                      trainable=trainable, variables_collections=variables_collections)
 
 
 #: TF-Slim's short names: aliases, as in tf_slim (so ``slim.conv2d.__name__`` is

@@ -36,7 +36,7 @@ from minislim.framework.initializers import xavier_initializer, zeros_initialize
 from minislim.framework.scopes import variable_scope
 from minislim.framework.utils import collect_named_outputs
 from minislim.kernels.shapes import effective_size, same_padding
-from minislim.layers.checks import check_arguments, window
+from minislim.layers.checks import check_arguments, check_layer_arguments, window
 from minislim.layers.common import describe, finish, layer_variable, prepare_inputs, variable_collections
 from minislim.ops.activations import relu
 from minislim.ops.arithmetic import add, multiply
@@ -102,12 +102,7 @@ def convolution1d(inputs, num_outputs, kernel_size, stride=1, padding="SAME", da
     """
     layer = "conv1d"
     with variable_scope(scope, "Conv", [inputs], reuse=reuse) as sc:
-        check_arguments(layer, sc.name, num_outputs=num_outputs, data_format=data_format,
-                        activation_fn=activation_fn, normalizer_fn=normalizer_fn,
-                        normalizer_params=normalizer_params, weights_initializer=weights_initializer,
-                        weights_regularizer=weights_regularizer, biases_initializer=biases_initializer,
-                        biases_regularizer=biases_regularizer, variables_collections=variables_collections,
-                        outputs_collections=outputs_collections, trainable=trainable)
+        check_layer_arguments(layer, sc.name, locals())
         if data_format not in (None, "NWC"):
             raise ValueError(f"{describe(layer, sc.name)}: data_format must be None or 'NWC', got {data_format!r}")
         inputs = prepare_inputs(inputs, layer, sc.name, rank=3)
@@ -121,8 +116,10 @@ def convolution1d(inputs, num_outputs, kernel_size, stride=1, padding="SAME", da
         outputs = nn_conv2d(reshape(inputs, (n, 1, width, channels)), reshape(weights, (1, k, channels, num_outputs)),
                             stride=(1, s), padding=padding, rate=(1, r))
         outputs = reshape(outputs, (n, outputs.shape[2], num_outputs))
-        return finish(outputs, layer, sc.name, num_outputs, normalizer_fn, normalizer_params, biases_initializer,
-                      biases_regularizer, activation_fn, trainable, variables_collections, outputs_collections)
+        return finish(outputs, layer, sc.name, normalizer_fn=normalizer_fn, normalizer_params=normalizer_params,
+                      biases_initializer=biases_initializer, biases_regularizer=biases_regularizer,
+                      activation_fn=activation_fn, outputs_collections=outputs_collections,
+                      trainable=trainable, variables_collections=variables_collections)
 
 
 @add_arg_scope
@@ -139,12 +136,7 @@ def convolution3d(inputs, num_outputs, kernel_size, stride=1, padding="SAME", da
     """
     layer = "conv3d"
     with variable_scope(scope, "Conv", [inputs], reuse=reuse) as sc:
-        check_arguments(layer, sc.name, num_outputs=num_outputs, activation_fn=activation_fn,
-                        normalizer_fn=normalizer_fn, normalizer_params=normalizer_params,
-                        weights_initializer=weights_initializer, weights_regularizer=weights_regularizer,
-                        biases_initializer=biases_initializer, biases_regularizer=biases_regularizer,
-                        variables_collections=variables_collections, outputs_collections=outputs_collections,
-                        trainable=trainable)
+        check_layer_arguments(layer, sc.name, locals(), skip=("data_format",))  # NDHWC: checked below
         if data_format not in (None, "NDHWC"):
             raise ValueError(f"{describe(layer, sc.name)}: data_format must be None or 'NDHWC', got {data_format!r}")
         inputs = prepare_inputs(inputs, layer, sc.name, rank=5)
@@ -161,8 +153,10 @@ def convolution3d(inputs, num_outputs, kernel_size, stride=1, padding="SAME", da
             part = nn_conv2d(tap, getitem(weights, kd), stride=strides[1:], padding=padding, rate=rates[1:])
             outputs = part if outputs is None else add(outputs, part)
         outputs = reshape(outputs, (n, out_depth) + outputs.shape[1:])
-        return finish(outputs, layer, sc.name, num_outputs, normalizer_fn, normalizer_params, biases_initializer,
-                      biases_regularizer, activation_fn, trainable, variables_collections, outputs_collections)
+        return finish(outputs, layer, sc.name, normalizer_fn=normalizer_fn, normalizer_params=normalizer_params,
+                      biases_initializer=biases_initializer, biases_regularizer=biases_regularizer,
+                      activation_fn=activation_fn, outputs_collections=outputs_collections,
+                      trainable=trainable, variables_collections=variables_collections)
 
 
 @add_arg_scope
@@ -174,11 +168,7 @@ def convolution2d_in_plane(inputs, kernel_size, stride=1, padding="SAME", activa
     ``biases [C]``; ``[N, H, W, C] -> [N, OH, OW, C]``; default scope ``ConvInPlane``."""
     layer = "conv2d_in_plane"
     with variable_scope(scope, "ConvInPlane", [inputs], reuse=reuse) as sc:
-        check_arguments(layer, sc.name, activation_fn=activation_fn, normalizer_fn=normalizer_fn,
-                        normalizer_params=normalizer_params, weights_initializer=weights_initializer,
-                        weights_regularizer=weights_regularizer, biases_initializer=biases_initializer,
-                        biases_regularizer=biases_regularizer, variables_collections=variables_collections,
-                        outputs_collections=outputs_collections, trainable=trainable)
+        check_layer_arguments(layer, sc.name, locals())
         inputs = prepare_inputs(inputs, layer, sc.name, rank=4)
         (kh, kw), strides, _ = window(layer, sc.name, inputs.shape, kernel_size, stride, padding)
         n, height, width, channels = inputs.shape
@@ -189,8 +179,10 @@ def convolution2d_in_plane(inputs, kernel_size, stride=1, padding="SAME", activa
         outputs = nn_conv2d(planes, weights, stride=strides, padding=padding)
         out_h, out_w = outputs.shape[1:3]
         outputs = transpose(reshape(outputs, (n, channels, out_h, out_w)), (0, 2, 3, 1))
-        return finish(outputs, layer, sc.name, channels, normalizer_fn, normalizer_params, biases_initializer,
-                      biases_regularizer, activation_fn, trainable, variables_collections, outputs_collections)
+        return finish(outputs, layer, sc.name, normalizer_fn=normalizer_fn, normalizer_params=normalizer_params,
+                      biases_initializer=biases_initializer, biases_regularizer=biases_regularizer,
+                      activation_fn=activation_fn, outputs_collections=outputs_collections,
+                      trainable=trainable, variables_collections=variables_collections)
 
 
 def _pool3d(layer: str, default_name: str, inputs, kernel_size, stride, padding, data_format, outputs_collections,

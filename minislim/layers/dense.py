@@ -18,7 +18,7 @@ from __future__ import annotations
 from minislim.framework.arg_scope import add_arg_scope
 from minislim.framework.initializers import xavier_initializer, zeros_initializer
 from minislim.framework.scopes import variable_scope
-from minislim.layers.checks import check_arguments
+from minislim.layers.checks import check_layer_arguments
 from minislim.layers.common import finish, layer_variable, prepare_inputs, variable_collections
 from minislim.ops.activations import relu
 from minislim.ops.arithmetic import matmul
@@ -53,12 +53,7 @@ def fully_connected(inputs, num_outputs, activation_fn=relu, normalizer_fn=None,
     layer = "fully_connected"
     with variable_scope(scope, "fully_connected", [inputs], reuse=reuse) as sc:
         # Check everything first: a layer that fails must leave no variables behind.
-        check_arguments(layer, sc.name, num_outputs=num_outputs, activation_fn=activation_fn,
-                        normalizer_fn=normalizer_fn, normalizer_params=normalizer_params,
-                        weights_initializer=weights_initializer, weights_regularizer=weights_regularizer,
-                        biases_initializer=biases_initializer, biases_regularizer=biases_regularizer,
-                        variables_collections=variables_collections, outputs_collections=outputs_collections,
-                        trainable=trainable)
+        check_layer_arguments(layer, sc.name, locals())
         inputs = prepare_inputs(inputs, layer, sc.name, min_rank=2)
 
         depth = inputs.shape[-1]
@@ -71,6 +66,7 @@ def fully_connected(inputs, num_outputs, activation_fn=relu, normalizer_fn=None,
         else:
             outputs = reshape(matmul(reshape(inputs, (-1, depth)), weights),
                               inputs.shape[:-1] + (num_outputs,))
-        return finish(outputs, layer, sc.name, num_outputs, normalizer_fn, normalizer_params,
-                      biases_initializer, biases_regularizer, activation_fn, trainable, variables_collections,
-                      outputs_collections)
+        return finish(outputs, layer, sc.name, normalizer_fn=normalizer_fn, normalizer_params=normalizer_params,
+                      biases_initializer=biases_initializer, biases_regularizer=biases_regularizer,
+                      activation_fn=activation_fn, outputs_collections=outputs_collections,
+                      trainable=trainable, variables_collections=variables_collections)

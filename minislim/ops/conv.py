@@ -29,6 +29,7 @@ from __future__ import annotations
 from minislim.autograd.function import Function
 from minislim.kernels import conv as kernels
 from minislim.kernels.im2col import WORKSPACE
+from minislim.kernels.shapes import checked_transpose_output_shape
 from minislim.ops.reductions import channel_sum
 from minislim.ops.registry import register
 
@@ -36,14 +37,20 @@ from minislim.ops.registry import register
 class Conv2D(Function):
     """``conv2d(x, filters)``; x ``[N, H, W, C]``, filters ``[KH, KW, C, OC]``.
 
-    The forward's columns serve twice in the backward pass: first as the filters'
-    gradient's operand, then, no longer needed, as the memory for the columns of the
-    inputs' gradient. A second backward pass (``retain_graph=True``) copies them again.
+    Forward: im2col and one matrix product. Backward: the filters' gradient from the same
+    columns, and the inputs' gradient, a transposed convolution.
+
+    The fast path: the columns are leased from the kernels' workspace and kept from the
+    forward to the node's :meth:`release` (after the backward pass, or at once when no graph
+    is recorded), so the next training step reuses the same memory. They serve twice in the
+    backward pass: as the filters' gradient's operand, then, no longer needed, as the memory
+    for the inputs' gradient's own columns. A second backward pass (``retain_graph=True``)
+    makes them again.
     """
 
     def __init__(self, stride=1, padding="SAME", rate=1):
         self.stride, self.padding, self.rate = stride, padding, rate
-        self.columns = None          # leased from the workspace until release()
+        self.columns = None          # [N, OH, OW, KH, KW, C], leased from the workspace until release()
         self.columns_intact = False  # do they still hold the forward's im2col?
 
     def forward(self, x, filters):
@@ -65,20 +72,11 @@ class Conv2D(Function):
             self.columns_intact = False
         return grad_x, grad_filters
 
-    def __call__(self, *inputs):
-        output = super().__call__(*inputs)
-        if output.creator is None:  # no graph was recorded: nobody will need the columns
-            self._give_back_columns()
-        return output
-
     def release(self):
-        self._give_back_columns()
-        super().release()
-
-    def _give_back_columns(self):
         if self.columns is not None:
             WORKSPACE.give_back(self.columns)
             self.columns = None
+        super().release()
 
 
 class Conv2DTranspose(Function):
@@ -93,7 +91,7 @@ class Conv2DTranspose(Function):
         self.output_shape, self.stride, self.padding = output_shape, stride, padding
 
     def forward(self, inputs, filters):
-        self.output_shape = kernels.checked_transpose_output_shape(inputs.shape, filters.shape, self.output_shape,
+        self.output_shape = checked_transpose_output_shape(inputs.shape, filters.shape, self.output_shape,
                                                                    self.stride, self.padding)
         self.save_for_backward(inputs, filters)
         return kernels.conv2d_transpose(inputs, filters, self.output_shape, self.stride, self.padding)

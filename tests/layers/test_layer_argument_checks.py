@@ -21,6 +21,8 @@ GOOD_CALLS = {
     "conv2d_transpose": (slim.conv2d_transpose, dict(inputs=images(), num_outputs=4, kernel_size=[3, 3])),
     "separable_conv2d": (slim.separable_conv2d, dict(inputs=images(), num_outputs=4, kernel_size=[3, 3])),
     "fully_connected": (slim.fully_connected, dict(inputs=features(), num_outputs=4)),
+    "conv1d": (slim.conv1d, dict(inputs=images()[:, 0], num_outputs=4, kernel_size=3)),
+    "conv2d_in_plane": (slim.conv2d_in_plane, dict(inputs=images(), kernel_size=[3, 3])),
     "batch_norm": (slim.batch_norm, dict(inputs=features())),
     "layer_norm": (slim.layer_norm, dict(inputs=features())),
     "bias_add": (slim.bias_add, dict(inputs=features())),
