@@ -254,7 +254,7 @@ class Graph:
         """Every variable of this graph, by full name, in creation order (a copy)."""
         return dict(self._variables)
 
-    def get_variable(self, name: str):
+    def find_variable(self, name: str):
         """The variable whose full name is ``name``, or None."""
         return self._variables.get(name)
 

@@ -262,7 +262,7 @@ def variable(name: str, shape=None, dtype=None, initializer=None, regularizer=No
     full_name = f"{scope.name}/{name}" if scope.name else name
     _check_device(device, full_name)
     shape = _check_shape(shape, full_name)
-    existing = graph.get_variable(full_name)
+    existing = graph.find_variable(full_name)
     if existing is not None:
         if scope.reuse is True or scope.reuse is AUTO_REUSE:
             _check_compatible(existing, shape, dtype)
@@ -351,7 +351,7 @@ def create_global_step() -> Variable:
         ValueError: it exists already.
     """
     graph = get_default_graph()
-    if get_global_step() is not None or graph.get_variable("global_step") is not None:
+    if get_global_step() is not None or graph.find_variable("global_step") is not None:
         raise ValueError("global step already exists; use slim.get_or_create_global_step()")
     var = Variable(np.zeros((), dtype=np.int64), name="global_step", trainable=False)
     graph.add_variable(var, [GraphKeys.GLOBAL_VARIABLES, GraphKeys.GLOBAL_STEP])
@@ -418,7 +418,7 @@ def get_unique_variable(var_op_name: str) -> Variable:
         ValueError: no such variable (the message lists close names, if any).
     """
     graph = get_default_graph()
-    var = graph.get_variable(var_op_name)
+    var = graph.find_variable(var_op_name)
     if var is not None and any(v is var for v in graph.get_collection_ref(GraphKeys.GLOBAL_VARIABLES)):
         return var
     candidates = [v.name for v in get_variables(scope=re.escape(var_op_name))]

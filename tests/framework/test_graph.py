@@ -229,7 +229,7 @@ def test_a_graph_registers_each_variable_name_once():
     g = slim.Graph()
     with g.as_default():
         w = slim.variable("w", shape=[1])
-        assert g.get_variable("w") is w and g.get_variable("b") is None
+        assert g.find_variable("w") is w and g.find_variable("b") is None
         assert g.unique_variable_name("w") == "w_1" and g.unique_variable_name("b") == "b"
         with pytest.raises(ValueError, match="'w' exists already"):
             g.add_variable(Variable(np.zeros(1, np.float32), name="w"), [slim.GraphKeys.GLOBAL_VARIABLES])
