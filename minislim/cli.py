@@ -160,27 +160,23 @@ def write_config(logdir: str, config: dict) -> None:
 
 # --- train --------------------------------------------------------------------------------
 
-class _LoggedTrainOp:
-    """Wraps a train op: each step appends ``{"step", "loss", "learning_rate", "seconds"}`` to a JSON-lines log."""
+class TrainLog:
+    """``train``'s per-step hook in ``minislim train``: each step appends ``{"step", "loss", "learning_rate",
+    "seconds"}`` to a JSON-lines log (the rate the optimizer used for the step)."""
 
-    def __init__(self, train_op, log_file, learning_rate):
-        self._op, self._log, self._learning_rate = train_op, log_file, learning_rate
-        self._start = time.time()
+    def __init__(self, log_file, optimizer):
+        self.log_file, self.optimizer = log_file, optimizer
+        self.start = time.time()
 
-    def __call__(self, *batch):
-        loss = self._op(*batch)
-        step = int(self._op.global_step.data)
-        record = {"step": step, "loss": float(loss), "learning_rate": float(self._learning_rate(step - 1)),
-                  "seconds": round(time.time() - self._start, 3)}
+    def __call__(self, step: int, loss: float) -> None:
+        record = {"step": step, "loss": float(loss), "learning_rate": float(self.optimizer.last_learning_rate),
+                  "seconds": round(time.time() - self.start, 3)}
         try:
-            self._log.write(json.dumps(record) + "\n")
-            self._log.flush()
+            self.log_file.write(json.dumps(record) + "\n")
+            self.log_file.flush()
         except OSError as error:  # a full disk: one line, and the last checkpoint stays
-            raise LogdirError(f"cannot write the training log: {describe_os_error(error, self._log.name)}") from None
-        return loss
-
-    def __getattr__(self, name):
-        return getattr(self._op, name)
+            name = self.log_file.name
+            raise LogdirError(f"cannot write the training log: {describe_os_error(error, name)}") from None
 
 
 def progress_printer(total_steps: int, stream=None):
@@ -202,11 +198,11 @@ TRAIN_DEFAULTS = {"learning_rate": 0.05, "weight_decay": 5e-4}
 NET_TRAIN_DEFAULTS = {"lenet": {"learning_rate": 0.001, "weight_decay": 0.0}}
 
 
-def resolve_train_defaults(args) -> None:
-    """Fill ``--learning-rate`` and ``--weight-decay`` left out with the net's defaults."""
-    for name, value in {**TRAIN_DEFAULTS, **NET_TRAIN_DEFAULTS.get(args.net, {})}.items():
-        if getattr(args, name) is None:
-            setattr(args, name, value)
+def resolve_train_defaults(args) -> dict:
+    """``{"learning_rate", "weight_decay"}``: those given on the command line, else the net's defaults."""
+    defaults = {**TRAIN_DEFAULTS, **NET_TRAIN_DEFAULTS.get(args.net, {})}
+    return {name: default if getattr(args, name) is None else getattr(args, name)
+            for name, default in defaults.items()}
 
 
 def cmd_train_locked(args) -> int:
@@ -240,7 +236,7 @@ def cmd_train(args) -> int:
 def _cmd_train(args, comm) -> int:
     if args.net not in nets_factory.networks_map:
         raise UsageError(f"unknown net {args.net!r}; known nets: {', '.join(sorted(nets_factory.networks_map))}")
-    resolve_train_defaults(args)
+    settings = resolve_train_defaults(args)
     if args.batch_size % comm.size:
         raise UsageError(f"--batch-size {args.batch_size} is the global batch: it must divide among the {comm.size} "
                          f"processes (try {args.batch_size - args.batch_size % comm.size or comm.size})")
@@ -259,7 +255,8 @@ def _cmd_train(args, comm) -> int:
         mean, std = data.channel_stats(images)
     # a resumed run keeps its recipe (one recorded before recipes existed: the old one)
     run_recipe = (recipe_of(recorded) if recorded is not None else recipe.Recipe()).replace(
-        learning_rate=args.learning_rate, weight_decay=args.weight_decay, augment=not args.no_augment,
+        learning_rate=settings["learning_rate"], weight_decay=settings["weight_decay"],
+        augment=not args.no_augment,
         **({} if args.label_smoothing is None else {"label_smoothing": args.label_smoothing}))
     pipeline = train_pipeline(images, labels, mean, std, args.batch_size, args.seed, not args.no_augment,
                               run_recipe, comm)
@@ -267,7 +264,7 @@ def _cmd_train(args, comm) -> int:
     config = {"net": args.net, "dataset": args.dataset, "num_classes": len(class_names),
               "class_names": class_names, "image_shape": list(images.shape[1:]),
               "mean": [float(m) for m in mean], "std": [float(s) for s in std],
-              "weight_decay": args.weight_decay, "learning_rate": args.learning_rate,
+              "weight_decay": settings["weight_decay"], "learning_rate": settings["learning_rate"],
               "batch_size": args.batch_size, "epochs": args.epochs, "steps": steps,
               "train_size": int(len(images)), "seed": args.seed, "augment": not args.no_augment,
               "recipe": dataclasses.asdict(run_recipe),
@@ -301,7 +298,6 @@ def _cmd_train(args, comm) -> int:
             return losses.get_total_loss()
 
         optimizer = recipe.optimizer(run_recipe, steps)
-        learning_rate = optimizer.learning_rate
         print(f"Training {args.net} on {len(images)} {args.dataset} images ({', '.join(class_names[:3])}, ...): "
               f"{steps} steps of {args.batch_size}{processes_note(comm, args.batch_size)} ({steps / len(pipeline):.1f} "
               f"epochs), SGD with Nesterov momentum "
@@ -313,11 +309,11 @@ def _cmd_train(args, comm) -> int:
         # message (NonFiniteError), so NumPy's own warnings would only be noise before it.
         with open(os.path.join(args.logdir, TRAIN_LOG) if comm.is_root else os.devnull, "a") as log_file, np.errstate(over="ignore", invalid="ignore",
                                                                                         divide="ignore"):
-            train_op = _LoggedTrainOp(learning.create_train_op(loss_fn, optimizer, communicator=comm), log_file, learning_rate)
+            train_op = learning.create_train_op(loss_fn, optimizer, communicator=comm)
             learning.train(train_op, pipeline, args.logdir, number_of_steps=steps,
                            log_every_n_steps=args.log_every, save_interval_steps=len(pipeline),
                            save_interval_secs=None, diagnostics_every_n_steps=args.diagnostics,
-                           log_fn=progress_printer(steps))
+                           log_fn=progress_printer(steps), after_step=TrainLog(log_file, optimizer))
     print(f"Evaluate with: minislim eval --logdir {args.logdir}")
     return 0
 

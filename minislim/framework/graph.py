@@ -75,6 +75,61 @@ def scope_matches(name: str, scope: str) -> bool:
     return re.match(scope, name) is not None
 
 
+def join_scope(parent: str, name: str) -> str:
+    """``parent/name`` (``name`` at the root scope, ``""``)."""
+    return f"{parent}/{name}" if parent else name
+
+
+class ScopeStack:
+    """The variable scopes open in one graph, and the counters behind unique default names.
+
+    Each :class:`Graph` owns one (``graph.scopes``); :func:`~minislim.framework.scopes.variable_scope`,
+    its one user, opens scopes with ``with graph.scopes.opened(scope, reentered):``. The
+    counters say how often each full scope name was opened, per enclosing scope, as in
+    TensorFlow: when a named scope closes, the counters below it restart, so a scope opened
+    again (``conv1`` with ``reuse=True``) names its inner layers as the first time
+    (``conv1/BatchNorm``, not ``conv1/BatchNorm_1``). A scope re-entered by its
+    ``VariableScope`` object instead puts back every counter as it found them on entry, so
+    top-level default names keep counting (``Conv``, then ``Conv_1``) around a
+    ``variable_scope(get_variable_scope(), reuse=True)`` block.
+    """
+
+    def __init__(self):
+        self._open: list = []  # innermost last
+        self._counts: dict = {}  # full scope name -> how often it was opened
+
+    def innermost(self):
+        """The innermost open scope, or None at the root."""
+        return self._open[-1] if self._open else None
+
+    def unique_name(self, parent: str, default_name: str) -> str:
+        """``default_name``, or ``default_name_1``, ``_2``... the first never opened under ``parent``."""
+        if not self._counts.get(join_scope(parent, default_name)):
+            return default_name
+        index = 1
+        while self._counts.get(join_scope(parent, f"{default_name}_{index}")):
+            index += 1
+        return f"{default_name}_{index}"
+
+    @contextlib.contextmanager
+    def opened(self, scope, reentered: bool):
+        """``scope`` (anything with a full ``name``) is the innermost scope inside the block."""
+        self._counts[scope.name] = self._counts.get(scope.name, 0) + 1
+        counts_on_entry = dict(self._counts) if reentered else None
+        self._open.append(scope)
+        try:
+            yield scope
+        finally:
+            self._open.pop()
+            if reentered:
+                self._counts.clear()
+                self._counts.update(counts_on_entry)
+            else:
+                prefix = scope.name + "/"
+                for name in [n for n in self._counts if n.startswith(prefix)]:
+                    del self._counts[name]
+
+
 class Graph:
     """Variables, collections, scopes and random generators of one model (see module doc).
 
@@ -90,11 +145,9 @@ class Graph:
         self.dtype = dtype
         self._variables: dict = {}
         self._collections: dict = {}
-        # Scopes (managed by minislim.framework.scopes): the open variable scopes, innermost
-        # last, and how often each full scope name was opened (for unique default names).
-        self._scope_stack: list = []
-        self._scope_counts: dict = {}
-        # Template calls (managed by minislim.framework.template).
+        #: the open variable scopes and the default-name counters (see :class:`ScopeStack`)
+        self.scopes = ScopeStack()
+        # Template calls: how deep, and which collections a call empties (see template_call).
         self._template_depth = 0
         self._persistent_collections: set = set()
         self._per_call_collections: set = set()
@@ -117,11 +170,18 @@ class Graph:
             _GRAPH_STACK.pop()
 
     # --- collections --------------------------------------------------------------------
-    def add_to_collection(self, name: str, value) -> None:
-        """Append ``value`` to the collection ``name`` (created on first use)."""
+    def add_to_collection(self, name: str, value, persistent: bool = False) -> None:
+        """Append ``value`` to the collection ``name`` (created on first use).
+
+        ``persistent=True``: the collection holds variables or other lasting state, and a
+        template call never empties it (see :meth:`template_call`).
+        """
         self._check_collection_name(name)
         self._collections.setdefault(name, []).append(value)
-        if self._template_depth > 0 and name not in self._persistent_collections:
+        if persistent:
+            self._persistent_collections.add(name)
+            self._per_call_collections.discard(name)
+        elif self._template_depth > 0 and name not in self._persistent_collections:
             self._per_call_collections.add(name)
 
     def add_to_collections(self, names, value) -> None:
@@ -165,21 +225,59 @@ class Graph:
         """Names of the non-empty collections."""
         return [name for name, items in self._collections.items() if items]
 
-    def _mark_persistent(self, name: str) -> None:
-        """Collection ``name`` holds variables: a template call never clears it."""
-        self._persistent_collections.add(name)
-        self._per_call_collections.discard(name)
-
     @staticmethod
     def _check_collection_name(name) -> None:
         if not isinstance(name, str) or not name:
             raise TypeError(f"a collection name must be a non-empty string, got {name!r}")
+
+    @contextlib.contextmanager
+    def template_call(self, per_call=()):
+        """The block of a template's call (``make_template``).
+
+        The outermost call first empties the collections ``per_call`` and those first
+        filled inside an earlier call (losses, update ops, ...), unless persistent, so each
+        call of a training step starts with an empty ``LOSSES`` collection.
+        """
+        if self._template_depth == 0:
+            for name in set(per_call) | self._per_call_collections:
+                if name not in self._persistent_collections:
+                    self.clear_collection(name)
+        self._template_depth += 1
+        try:
+            yield
+        finally:
+            self._template_depth -= 1
 
     # --- variables ----------------------------------------------------------------------
     @property
     def variables(self) -> dict:
         """Every variable of this graph, by full name, in creation order (a copy)."""
         return dict(self._variables)
+
+    def find_variable(self, name: str):
+        """The variable whose full name is ``name``, or None."""
+        return self._variables.get(name)
+
+    def unique_variable_name(self, base: str) -> str:
+        """``base``, or ``base_1``, ``base_2``, ... the first name no variable has."""
+        name, index = base, 0
+        while name in self._variables:
+            index += 1
+            name = f"{base}_{index}"
+        return name
+
+    def add_variable(self, variable, collections) -> None:
+        """Register ``variable`` under its full name and add it to each of ``collections``
+        (once each, persistent: a template call never empties them).
+
+        Raises:
+            ValueError: a variable of that name exists (the callers check reuse first).
+        """
+        if variable.name in self._variables:
+            raise ValueError(f"Graph.add_variable: a variable named {variable.name!r} exists already")
+        self._variables[variable.name] = variable
+        for name in dict.fromkeys(collections):
+            self.add_to_collection(name, variable, persistent=True)
 
     # --- random generators --------------------------------------------------------------
     @property

@@ -42,7 +42,7 @@ from __future__ import annotations
 import contextlib
 
 from minislim.autograd.recording import Recording
-from minislim.framework.graph import get_default_graph
+from minislim.framework.graph import get_default_graph, join_scope
 
 
 class _AutoReuse:
@@ -85,28 +85,13 @@ _ROOT = VariableScope("", False)
 
 def get_variable_scope() -> VariableScope:
     """The innermost open variable scope of the default graph (the root scope if none)."""
-    stack = get_default_graph()._scope_stack
-    return stack[-1] if stack else _ROOT
+    innermost = get_default_graph().scopes.innermost()
+    return innermost if innermost is not None else _ROOT
 
 
 def _check_reuse(reuse) -> None:
     if reuse is not None and reuse is not AUTO_REUSE and not isinstance(reuse, bool):
         raise TypeError(f"variable_scope: reuse must be None, True, False or AUTO_REUSE, got {reuse!r}")
-
-
-def _join(parent: str, name: str) -> str:
-    return f"{parent}/{name}" if parent else name
-
-
-def _unique_name(graph, parent: str, default_name: str) -> str:
-    """``default_name``, or ``default_name_1``, ``_2``... the first never opened under ``parent``."""
-    counts = graph._scope_counts
-    if not counts.get(_join(parent, default_name)):
-        return default_name
-    index = 1
-    while counts.get(_join(parent, f"{default_name}_{index}")):
-        index += 1
-    return f"{default_name}_{index}"
 
 
 @contextlib.contextmanager
@@ -146,41 +131,19 @@ def variable_scope(name_or_scope, default_name: str | None = None, values=None, 
                                  f"({default_name!r}) is made unique and cannot be reused")
             if not isinstance(default_name, str) or not default_name:
                 raise TypeError(f"variable_scope: default_name must be a non-empty string, got {default_name!r}")
-            name = _unique_name(graph, parent.name, default_name)
+            name = graph.scopes.unique_name(parent.name, default_name)
         else:
             if not isinstance(name_or_scope, str) or not name_or_scope:
                 raise TypeError("variable_scope: the name must be a non-empty string, a VariableScope "
                                 f"or None, got {name_or_scope!r}")
             name = name_or_scope
-        full_name = _join(parent.name, name)
+        full_name = join_scope(parent.name, name)
         new_reuse = True if parent.reuse is True else (reuse or parent.reuse)
-    graph._scope_counts[full_name] = graph._scope_counts.get(full_name, 0) + 1
-    counts_on_entry = dict(graph._scope_counts) if reentered else None
     scope = VariableScope(full_name, new_reuse or False)
-    graph._scope_stack.append(scope)
-    outer_recorded, Recording.scope = Recording.scope, full_name  # ops record their layer scope
-    try:
-        yield scope
-    finally:
-        Recording.scope = outer_recorded
-        graph._scope_stack.pop()
-        if reentered:  # as TF: the default-name counters go back to what they were on entry
-            graph._scope_counts.clear()
-            graph._scope_counts.update(counts_on_entry)
-        else:
-            _forget_subscopes(graph, full_name)
+    with graph.scopes.opened(scope, reentered):  # the graph counts it for default names
+        outer_recorded, Recording.scope = Recording.scope, full_name  # ops record their layer scope
+        try:
+            yield scope
+        finally:
+            Recording.scope = outer_recorded
 
-
-def _forget_subscopes(graph, full_name: str) -> None:
-    """Restart the default-name counters below ``full_name`` (as TF does when a named scope
-    closes).
-
-    So a scope opened again, e.g. ``conv1`` with ``reuse=True``, names its inner layers as
-    the first time (``conv1/BatchNorm``, not ``conv1/BatchNorm_1``). A scope re-entered as a
-    :class:`VariableScope` object instead gets back the counters it found on entry, so
-    top-level default names keep counting (``Conv``, then ``Conv_1``) around a
-    ``variable_scope(get_variable_scope(), reuse=True)`` block, as in TF.
-    """
-    prefix = full_name + "/"
-    for key in [k for k in graph._scope_counts if k.startswith(prefix)]:
-        del graph._scope_counts[key]

@@ -75,25 +75,21 @@ class Template:
         if self._graph is not None and graph is not self._graph:
             raise ValueError(f"template '{self.name}' was first used in another graph; make a new "
                              "template for this graph")
-        if graph._template_depth == 0:
-            _start_call(graph)
-        graph._template_depth += 1
         try:
-            if self._scope is None:
-                self._graph = graph
-                with variable_scope(self._unique_name, default_name=self.name) as scope:
-                    self._scope = VariableScope(scope.name, False)
-                    result = self._func(*args, **kwargs)
-            else:
-                # Before a first call succeeded, variables may be half made: AUTO_REUSE.
-                reuse = True if self._variables_created else (AUTO_REUSE if self._tried else None)
-                with variable_scope(self._scope, reuse=reuse):
-                    result = self._func(*args, **kwargs)
+            with graph.template_call(per_call=GraphKeys.PER_CALL):  # the outermost call empties LOSSES, ...
+                if self._scope is None:
+                    self._graph = graph
+                    with variable_scope(self._unique_name, default_name=self.name) as scope:
+                        self._scope = VariableScope(scope.name, False)
+                        result = self._func(*args, **kwargs)
+                else:
+                    # Before a first call succeeded, variables may be half made: AUTO_REUSE.
+                    reuse = True if self._variables_created else (AUTO_REUSE if self._tried else None)
+                    with variable_scope(self._scope, reuse=reuse):
+                        result = self._func(*args, **kwargs)
         except BaseException:
             self._tried = True
             raise
-        finally:
-            graph._template_depth -= 1
         self._variables_created = True
         return result
 
@@ -134,13 +130,6 @@ class Template:
 
     def __repr__(self) -> str:
         return f"<Template '{self.name}' scope={self.variable_scope_name!r}>"
-
-
-def _start_call(graph) -> None:
-    """Empty the per-call collections before an outermost template call."""
-    for name in set(GraphKeys.PER_CALL) | graph._per_call_collections:
-        if name not in graph._persistent_collections:
-            graph.clear_collection(name)
 
 
 def make_template(name_: str, func_, create_scope_now_: bool = False, unique_name_: str | None = None,

@@ -262,7 +262,7 @@ def variable(name: str, shape=None, dtype=None, initializer=None, regularizer=No
     full_name = f"{scope.name}/{name}" if scope.name else name
     _check_device(device, full_name)
     shape = _check_shape(shape, full_name)
-    existing = graph._variables.get(full_name)
+    existing = graph.find_variable(full_name)
     if existing is not None:
         if scope.reuse is True or scope.reuse is AUTO_REUSE:
             _check_compatible(existing, shape, dtype)
@@ -283,16 +283,13 @@ def variable(name: str, shape=None, dtype=None, initializer=None, regularizer=No
     dtype = np.dtype(graph.dtype if dtype is None else dtype)
     value = _initial_value(full_name, shape, dtype, initializer)
     var = Variable(value, name=full_name, trainable=trainable)
-    graph._variables[full_name] = var
     names = list(collections) if collections is not None else [GraphKeys.GLOBAL_VARIABLES]
     if trainable:
         names.append(GraphKeys.TRAINABLE_VARIABLES)
-    for collection in dict.fromkeys(names):
-        graph._mark_persistent(collection)
-        graph.add_to_collection(collection, var)
+    graph.add_variable(var, names)
     if regularizer is not None:
-        graph.add_to_collection(GraphKeys.REGULARIZATION_LOSSES, _RegularizationLoss(var, regularizer))
-        graph._mark_persistent(GraphKeys.REGULARIZATION_LOSSES)
+        graph.add_to_collection(GraphKeys.REGULARIZATION_LOSSES, _RegularizationLoss(var, regularizer),
+                                persistent=True)
     return var
 
 
@@ -322,8 +319,7 @@ def add_model_variable(var: Variable) -> None:
     """File a variable made by other means under ``GraphKeys.MODEL_VARIABLES`` (once)."""
     graph = get_default_graph()
     if not any(v is var for v in graph.get_collection_ref(GraphKeys.MODEL_VARIABLES)):
-        graph._mark_persistent(GraphKeys.MODEL_VARIABLES)
-        graph.add_to_collection(GraphKeys.MODEL_VARIABLES, var)
+        graph.add_to_collection(GraphKeys.MODEL_VARIABLES, var, persistent=True)
 
 
 def local_variable(initial_value, name: str = "local", dtype=None) -> Variable:
@@ -335,14 +331,8 @@ def local_variable(initial_value, name: str = "local", dtype=None) -> Variable:
     graph = get_default_graph()
     scope = get_variable_scope()
     base = f"{scope.name}/{name}" if scope.name else name
-    full_name, index = base, 0
-    while full_name in graph._variables:
-        index += 1
-        full_name = f"{base}_{index}"
-    var = Variable(initial_value, name=full_name, trainable=False, dtype=dtype)
-    graph._variables[full_name] = var
-    graph._mark_persistent(GraphKeys.LOCAL_VARIABLES)
-    graph.add_to_collection(GraphKeys.LOCAL_VARIABLES, var)
+    var = Variable(initial_value, name=graph.unique_variable_name(base), trainable=False, dtype=dtype)
+    graph.add_variable(var, [GraphKeys.LOCAL_VARIABLES])
     return var
 
 
@@ -361,13 +351,10 @@ def create_global_step() -> Variable:
         ValueError: it exists already.
     """
     graph = get_default_graph()
-    if get_global_step() is not None or "global_step" in graph._variables:
+    if get_global_step() is not None or graph.find_variable("global_step") is not None:
         raise ValueError("global step already exists; use slim.get_or_create_global_step()")
     var = Variable(np.zeros((), dtype=np.int64), name="global_step", trainable=False)
-    graph._variables["global_step"] = var
-    for collection in (GraphKeys.GLOBAL_VARIABLES, GraphKeys.GLOBAL_STEP):
-        graph._mark_persistent(collection)
-        graph.add_to_collection(collection, var)
+    graph.add_variable(var, [GraphKeys.GLOBAL_VARIABLES, GraphKeys.GLOBAL_STEP])
     return var
 
 
@@ -431,7 +418,7 @@ def get_unique_variable(var_op_name: str) -> Variable:
         ValueError: no such variable (the message lists close names, if any).
     """
     graph = get_default_graph()
-    var = graph._variables.get(var_op_name)
+    var = graph.find_variable(var_op_name)
     if var is not None and any(v is var for v in graph.get_collection_ref(GraphKeys.GLOBAL_VARIABLES)):
         return var
     candidates = [v.name for v in get_variables(scope=re.escape(var_op_name))]
@@ -520,14 +507,8 @@ def global_variable(initial_value, validate_shape: bool = True, name: str | None
     scope = get_variable_scope()
     base = name or "Variable"
     base = f"{scope.name}/{base}" if scope.name else base
-    full_name, index = base, 0
-    while full_name in graph._variables:
-        index += 1
-        full_name = f"{base}_{index}"
-    var = Variable(initial_value, name=full_name, trainable=False)
-    graph._variables[full_name] = var
-    graph._mark_persistent(GraphKeys.GLOBAL_VARIABLES)
-    graph.add_to_collection(GraphKeys.GLOBAL_VARIABLES, var)
+    var = Variable(initial_value, name=graph.unique_variable_name(base), trainable=False)
+    graph.add_variable(var, [GraphKeys.GLOBAL_VARIABLES])
     return var
 
 

@@ -95,8 +95,7 @@ def _optimizer(optimizer, rate, scope: str) -> Optimizer:
     else:
         raise ValueError("Unrecognized optimizer: should be string, subclass of Optimizer, instance of subclass of "
                          f"Optimizer or function with one argument. Got {optimizer}.")
-    graph._mark_persistent(_CACHE)
-    graph.add_to_collection(_CACHE, (scope, key, opt))
+    graph.add_to_collection(_CACHE, (scope, key, opt), persistent=True)
     return opt
 
 

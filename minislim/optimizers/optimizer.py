@@ -95,6 +95,8 @@ class Optimizer:
         self.name = name
         #: how many times ``apply_gradients`` has run (Adam's bias correction counts it)
         self.iterations = 0
+        #: the learning rate of the latest ``apply_gradients`` (None before the first)
+        self.last_learning_rate = None
         self._slots: dict = {}  # variable name -> (variable, {slot name: Tensor})
 
     # --- the learning rate -------------------------------------------------------------
@@ -215,7 +217,7 @@ class Optimizer:
             raise ValueError(f"{self.name}: no gradients provided for any variable ({names}); "
                              "does the loss depend on them?")
         step = int(np.asarray(getattr(global_step, "data", global_step))) if global_step is not None else None
-        lr = self.current_learning_rate(step)
+        lr = self.last_learning_rate = self.current_learning_rate(step)
         for grad, var in pairs:
             if grad is None:
                 continue

@@ -265,3 +265,11 @@ def test_python_dash_m_minislim_runs(tmp_path):
     result = subprocess.run([sys.executable, "-m", "minislim", "eval", "--logdir", str(tmp_path)],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_resolve_train_defaults_returns_the_settings_and_leaves_args_alone():
+    args = cli.build_parser().parse_args(["train", "--net", "lenet", "--logdir", "x", "--weight-decay", "0.01"])
+    assert cli.resolve_train_defaults(args) == {"learning_rate": 0.001, "weight_decay": 0.01}
+    assert (args.learning_rate, args.weight_decay) == (None, 0.01)
+    args = cli.build_parser().parse_args(["train", "--net", "vgg_cifar", "--logdir", "x"])
+    assert cli.resolve_train_defaults(args) == {"learning_rate": 0.05, "weight_decay": 5e-4}

@@ -165,11 +165,11 @@ def test_a_full_disk_is_one_line_and_the_last_checkpoint_survives(tmp_path, caps
 def test_a_log_that_cannot_be_written_is_one_line(tmp_path, capsys, monkeypatch):
     logdir = tmp_path / "run"
 
-    class FullLog(cli._LoggedTrainOp):
-        def __init__(self, op, log_file, learning_rate):
-            super().__init__(op, log_file, learning_rate)
-            self._log = open("/dev/full", "w") if os.path.exists("/dev/full") else pytest.skip("needs /dev/full")
-    monkeypatch.setattr(cli, "_LoggedTrainOp", FullLog)
+    class FullLog(cli.TrainLog):
+        def __init__(self, log_file, optimizer):
+            super().__init__(log_file, optimizer)
+            self.log_file = open("/dev/full", "w") if os.path.exists("/dev/full") else pytest.skip("needs /dev/full")
+    monkeypatch.setattr(cli, "TrainLog", FullLog)
     code, _, err = run(["train", "--net", "lenet", "--steps", "2", *TINY, "--logdir", str(logdir)], capsys)
     assert code == 1 and one_line(err), err
     assert "cannot write the training log: /dev/full: No space left on device" in err

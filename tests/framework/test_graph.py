@@ -221,3 +221,36 @@ def test_rng_state_saved_with_a_separate_nn_entry_still_restores_it():
     slim.set_rng_state({"graph": slim.get_default_graph().get_rng_state(), "nn": nn_state})
     assert np.array_equal(_nn_mask(),
                           slim.nn.dropout(slim.tensor(np.ones(64)), 0.5, rng=np.random.default_rng(5)).data)
+
+
+def test_a_graph_registers_each_variable_name_once():
+    from minislim.framework.variables import Variable
+
+    g = slim.Graph()
+    with g.as_default():
+        w = slim.variable("w", shape=[1])
+        assert g.find_variable("w") is w and g.find_variable("b") is None
+        assert g.unique_variable_name("w") == "w_1" and g.unique_variable_name("b") == "b"
+        with pytest.raises(ValueError, match="'w' exists already"):
+            g.add_variable(Variable(np.zeros(1, np.float32), name="w"), [slim.GraphKeys.GLOBAL_VARIABLES])
+        assert [v.name for v in slim.get_variables()] == ["w"]
+
+
+def test_a_template_call_empties_what_a_call_filled_but_not_persistent_collections():
+    g = slim.Graph()
+    with g.template_call():
+        g.add_to_collection("scratch", 1)
+        g.add_to_collection("kept", 2, persistent=True)
+        with g.template_call():  # an inner call empties nothing
+            assert (g.get_collection("scratch"), g.get_collection("kept")) == ([1], [2])
+    with g.template_call():
+        assert (g.get_collection("scratch"), g.get_collection("kept")) == ([], [2])
+
+
+def test_each_graph_has_its_own_open_scopes_and_default_name_counters():
+    g = slim.Graph()
+    with slim.variable_scope("outer"), slim.variable_scope(None, default_name="Conv"):
+        with g.as_default():
+            assert slim.get_variable_scope().name == "" and g.scopes.innermost() is None
+            with slim.variable_scope(None, default_name="Conv") as scope:
+                assert scope.name == "Conv" and g.scopes.innermost() is scope

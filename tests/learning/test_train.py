@@ -285,3 +285,25 @@ def test_an_update_that_overflows_is_never_saved(tmp_path):
                                              r"is .*model.ckpt-2.npz"), np.errstate(over="ignore"):
         train(op, Batches(*blobs()), tmp_path, number_of_steps=10, save_interval_steps=1, log_fn=lambda line: None)
     assert [step for step, _ in checkpoint.all_checkpoints(tmp_path)] == [1, 2]
+
+
+def test_after_step_sees_every_step_with_its_loss_and_the_rate_the_optimizer_used(tmp_path):
+    slim.reset_default_graph()
+    op, seen = make_op(), []
+    loss = train(op, pipeline(), tmp_path, number_of_steps=5, log_fn=lambda line: None,
+                 after_step=lambda step, loss: seen.append((step, loss, op.optimizer.last_learning_rate)))
+    assert [step for step, _, _ in seen] == [1, 2, 3, 4, 5] and seen[-1][1] == loss
+    schedule = op.optimizer.learning_rate
+    assert [rate for _, _, rate in seen] == [float(schedule(step - 1)) for step in range(1, 6)]
+    assert len({rate for _, _, rate in seen}) == 5  # the schedule decays: each step its own rate
+
+
+def test_an_exception_in_after_step_stops_training_as_one_from_the_step_would(tmp_path):
+    def fail(step, loss):
+        if step == 3:
+            raise OSError("the hook's disk is full")
+    slim.reset_default_graph()
+    with pytest.raises(OSError, match="disk is full"):
+        train(make_op(), pipeline(), tmp_path, number_of_steps=10, save_interval_steps=2, log_fn=lambda line: None,
+              after_step=fail)
+    assert [step for step, _ in checkpoint.all_checkpoints(tmp_path)] == [2]
