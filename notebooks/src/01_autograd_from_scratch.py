@@ -416,7 +416,8 @@ print("detach:", (w * 2).detach().requires_grad, "| dtype stays float32:", (w * 
 # ## Takeaways
 #
 # * The graph is recorded as the code runs; `backward` visits it once, in reverse
-#   topological order, and adds up the gradients that reach each node.
+#   topological order, and adds up the gradients that reach each node
+#   (`slim.viz.draw` shows it).
 # * An op is a forward and a backward side by side; the backward multiplies the upstream
 #   gradient by the local derivative.
 # * Broadcasting forward means summing backward, done once in the engine.

@@ -9,7 +9,8 @@
 # 2. **scopes**: full names, default names, sharing variables (`reuse`, `make_template`);
 # 3. what a **layer** does behind its one line;
 # 4. **`repeat`** and **`stack`**: several layers in one line;
-# 5. **`arg_scope`**: shared defaults, and `explain_arg_scope` to see who set what;
+# 5. **`arg_scope`**: shared defaults, `explain_arg_scope` to see who set what, and a
+#    picture of what the scopes built (`slim.viz.draw`);
 # 6. the **VGG-16 definition** of the TF-Slim README, the library's nets, and the
 #    **model analyzer**;
 # 7. two layers **you write**, forward and backward: dropout and batch norm.
@@ -395,7 +396,7 @@ plt.show()
 # 3x3 weight is used at every position of a large map, each fc weight once per image. The command line prints the analyzer's table of any
 # net of the library: `minislim summary --net vgg_16`.
 #
-# ## 7. The library's nets: `vgg_cifar`
+# ### The library's nets: `vgg_cifar`
 #
 # `minislim.nets` holds TF-Slim's nets (`vgg_a`, `vgg_16`, `vgg_19`, `lenet`,
 # `cifarnet`) and `vgg_cifar`, the small VGG that notebook 05 trains on CIFAR-10. Each net
@@ -496,7 +497,8 @@ batch_norm_result = exercises.check(BatchNorm, "batch_norm")
 # * Scopes build the names; `reuse` and `make_template` share variables between calls.
 # * A layer is a scope, its variables and a few ops; `repeat` and `stack` write several in
 #   one line; `arg_scope` writes their shared arguments once, and `explain_arg_scope`
-#   tells you where each value came from.
+#   tells you where each value came from; `slim.viz.draw(loss, collapse="scope")` shows
+#   what each layer ran and owns.
 # * The README's VGG-16 runs as written; the library's `vgg_16` is TF-Slim's own, with the
 #   same checkpoint names.
 #
