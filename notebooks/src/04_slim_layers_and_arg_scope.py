@@ -267,10 +267,10 @@ with slim.Graph().as_default():
                                       scope="logits")
     slim.losses.sparse_softmax_cross_entropy(logits, np.array([3, 7]))
     total_loss = slim.losses.get_total_loss()
-    every_op = slim.viz.picture(total_loss)
-    print(sum(node.kind == "op" for node in every_op.nodes), "ops and",
-          sum(node.kind == "tensor" for node in every_op.nodes), "tensors behind the loss")
-    slim.viz.draw(total_loss, collapse="scope")
+every_op = slim.viz.picture(total_loss)       # every op and tensor, as notebook 01 drew them
+print(sum(node.kind == "op" for node in every_op.nodes), "ops and",
+      sum(node.kind == "tensor" for node in every_op.nodes), "tensors behind the loss")
+slim.viz.draw(total_loss, collapse="scope")  # the last line of a cell: Jupyter shows the picture
 
 # %% [markdown]
 # Read the boxes against the code:
