@@ -118,6 +118,24 @@ def test_solutions_are_not_inside_the_notebooks(path):
         assert not leaked, f"{path.name}, cell {number} contains a solution's backward: {leaked}"
 
 
+def shows_a_graph_picture(cell) -> bool:
+    """Whether a code cell ends with ``slim.viz.draw(...)``, which Jupyter then displays."""
+    code = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+    body = ast.parse(code).body
+    return bool(body) and isinstance(body[-1], ast.Expr) and isinstance(body[-1].value, ast.Call) \
+        and ast.unparse(body[-1].value.func).endswith("viz.draw")
+
+
+@pytest.mark.parametrize("stem", ["01_autograd_from_scratch", "04_slim_layers_and_arg_scope"])
+def test_notebooks_01_and_04_show_a_graph_picture(stem):
+    """Issue 15: notebook 01 draws an expression after backward(), 04 a model collapsed by scope."""
+    nb = nbformat.read(NOTEBOOK_DIR / f"{stem}.ipynb", as_version=4)
+    drawn = [cell.source for cell in code_cells(nb) if shows_a_graph_picture(cell)]
+    assert drawn, f"{stem}: no cell ends with slim.viz.draw(...)"
+    if stem.startswith("04"):
+        assert any('collapse="scope"' in source for source in drawn)
+
+
 def test_the_kernel_for_the_notebooks_is_this_interpreter(python3_kernel_dir):
     from jupyter_client.kernelspec import KernelSpecManager
 
@@ -173,6 +191,10 @@ def test_notebook_runs_top_to_bottom_in_a_fresh_kernel(path, tmp_path, python3_k
     if any("plt." in cell.source for cell in code_cells(nb)):
         images = [o for cell in code_cells(nb) for o in cell.outputs if "image/png" in o.get("data", {})]
         assert images, f"{path.name} draws with matplotlib but no figure was displayed"
+    for number, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and shows_a_graph_picture(cell):
+            pictures = [o for o in cell.outputs if {"image/svg+xml", "image/png"} & set(o.get("data", {}))]
+            assert pictures, f"{path.name}, cell {number}: slim.viz.draw showed no picture"
     # the course site (make site, tests/test_site.py) shows this run rather than run it again
     load_site_builder().store_executed(path, nb, elapsed)
 

@@ -6,8 +6,10 @@ inline (SVG from Graphviz, or the matplotlib figure); ``save(path)`` writes it t
 The matplotlib fallback lays the graph out in layers, the idea behind Graphviz's own
 ``dot`` (Sugiyama's method) without its refinements: a node's layer is the length of
 the longest path from a source to it, nodes in a layer are ordered by the mean position
-of their parents (one sweep), and edges are straight arrows. It is plainer than Graphviz
-but needs no program outside Python.
+of their parents (one sweep), and an edge that spans several layers gets a waypoint in
+each of them, so that it runs in a lane beside the nodes rather than through their boxes;
+edges are straight segments. It is plainer than Graphviz but needs no program outside
+Python.
 """
 from __future__ import annotations
 
@@ -68,8 +70,8 @@ def render_graphviz(picture) -> Drawing:
     return Drawing("graphviz", svg=result.stdout)
 
 
-def layered_layout(picture) -> dict:
-    """``{node id: (x, layer)}``: layer = longest path from a source, x = order in the layer."""
+def _layers(picture) -> dict:
+    """``{node id: layer}``: the length of the longest path from a source to the node."""
     parents = {node.id: [] for node in picture.nodes}
     children = {node.id: [] for node in picture.nodes}
     for source, target, _ in picture.edges:
@@ -86,40 +88,92 @@ def layered_layout(picture) -> dict:
             waiting[child] -= 1
             if waiting[child] == 0:
                 ready.append(child)
+    return layer
+
+
+def layout_with_routes(picture) -> tuple:
+    """``(positions, routes)``: ``positions`` maps every node id, and a waypoint id for each
+    layer that a long edge crosses, to ``(x, layer)``; ``routes[k]`` lists the ids edge ``k``
+    passes through, from its source to its target.
+
+    A long edge (a weight decay term that joins the loss many layers down) gets a waypoint
+    in every layer between its ends, ordered with the nodes, so that it runs beside them
+    in a lane of its own rather than straight through their boxes. A waypoint takes
+    :data:`LANE` of a node's width.
+    """
+    layer = _layers(picture)
+    parents = {node.id: [] for node in picture.nodes}
+    routes = []
+    for k, (source, target, _) in enumerate(picture.edges):
+        route = [source] + [f"~{k}.{depth}" for depth in range(layer[source] + 1, layer[target])] + [target]
+        for depth, waypoint in enumerate(route[1:-1], start=layer[source] + 1):
+            layer[waypoint] = depth
+            parents[waypoint] = []
+        for above, below in zip(route, route[1:]):
+            parents[below].append(above)
+        routes.append(route)
     by_layer = {}
-    for node in picture.nodes:
-        by_layer.setdefault(layer[node.id], []).append(node.id)
+    for node_id in list(parents):
+        by_layer.setdefault(layer[node_id], []).append(node_id)
     x = {}
     for depth in sorted(by_layer):
         ids = by_layer[depth]
         turn = {node_id: i for i, node_id in enumerate(ids)}
         # order by the mean position of the parents (a node without parents keeps its turn)
-        ids.sort(key=lambda i: sum(x[p] for p in parents[i]) / len(parents[i]) if parents[i] else turn[i])
-        for position, node_id in enumerate(ids):
-            x[node_id] = position - (len(ids) - 1) / 2
-    return {node_id: (x[node_id], layer[node_id]) for node_id in layer}
+        ids.sort(key=lambda i: (sum(x[p] for p in parents[i]) / len(parents[i]) if parents[i] else turn[i],
+                                turn[i]))
+        widths = [LANE if node_id.startswith("~") else 1.0 for node_id in ids]
+        left = -sum(widths) / 2
+        for node_id, width in zip(ids, widths):
+            x[node_id] = left + width / 2
+            left += width
+    return {node_id: (x[node_id], layer[node_id]) for node_id in parents}, routes
+
+
+#: the width of a long edge's lane, as a share of a node's
+LANE = 0.3
+
+
+def layered_layout(picture) -> dict:
+    """``{node id: (x, layer)}``: layer = longest path from a source, x = order in the layer
+    (long edges' lanes included, see :func:`layout_with_routes`)."""
+    positions, _ = layout_with_routes(picture)
+    return {node.id: positions[node.id] for node in picture.nodes}
 
 
 def render_matplotlib(picture) -> Drawing:
     """Draw the layered layout with matplotlib (boxes for ops and layers, ovals for tensors)."""
     from matplotlib.figure import Figure  # a bare Figure: no pyplot, no GUI backend needed
 
-    positions = layered_layout(picture)
-    layers = max((y for _, y in positions.values()), default=0) + 1
-    width = max((abs(x) for x, _ in positions.values()), default=0) * 2 + 1
+    positions, routes = layout_with_routes(picture)
     labels = {node.id: node.label for node in picture.nodes}
-    tallest = max((label.count("\n") + 1 for label in labels.values()), default=1)
-    figure = Figure(figsize=(max(4.0, 2.6 * width), max(2.0, layers * (0.45 + 0.16 * tallest))))
-    axes = figure.add_subplot()
-    axes.set_axis_off()
-    scale_x, scale_y = 2.6, 0.45 + 0.16 * tallest
+    line = 7 * 1.3 / 72  # a 7-point line of text, in inches
+    half_height = {i: (label.count("\n") + 1) * line / 2 + 0.08 for i, label in labels.items()}
+    widest = max((len(row) for label in labels.values() for row in label.splitlines()), default=1)
+    tallest = max(half_height.values(), default=0.2) * 2
+    # one data unit is one inch: the axes fill the figure, whose size is the layout's
+    scale_x, scale_y = max(1.6, widest * 0.065 + 0.4), tallest + 0.45
     points = {i: (x * scale_x, -y * scale_y) for i, (x, y) in positions.items()}
-    for source, target, label in picture.edges:
-        (x0, y0), (x1, y1) = points[source], points[target]
-        axes.annotate("", xy=(x1, y1 + 0.3 * scale_y), xytext=(x0, y0 - 0.3 * scale_y),
-                      arrowprops=dict(arrowstyle="->", color="#555555", lw=0.8))
+    xs = [p[0] for p in points.values()] or [0]
+    ys = [p[1] for p in points.values()] or [0]
+    left, right = min(xs) - scale_x / 2, max(xs) + scale_x / 2
+    bottom, top = min(ys) - tallest / 2 - 0.2, max(ys) + tallest / 2 + 0.2
+    figure = Figure(figsize=(right - left, top - bottom))
+    axes = figure.add_axes((0, 0, 1, 1))
+    axes.set_axis_off()
+    axes.set_xlim(left, right)
+    axes.set_ylim(bottom, top)
+    for (source, target, label), route in zip(picture.edges, routes):
+        path = [points[i] for i in route]
+        path[0] = (path[0][0], path[0][1] - half_height[source])
+        path[-1] = (path[-1][0], path[-1][1] + half_height[target])
+        for start, end in zip(path[:-2], path[1:-1]):  # through the waypoints, then the arrow
+            axes.plot([start[0], end[0]], [start[1], end[1]], color="#555555", lw=0.8)
+        axes.annotate("", xy=path[-1], xytext=path[-2], arrowprops=dict(arrowstyle="->", color="#555555", lw=0.8))
         if label:
-            axes.text((x0 + x1) / 2, (y0 + y1) / 2, label, fontsize=6, color="#555555", ha="left", va="center")
+            (x0, y0), (x1, y1) = path[0], path[1]
+            axes.text((x0 + x1) / 2 + 0.05, (y0 + y1) / 2, label, fontsize=6, color="#555555", ha="left",
+                      va="center")
     colours = {"tensor": "#ffffff", "op": "#dde8f6", "scope": "#f6ecd0"}
     for node in picture.nodes:
         x, y = points[node.id]
@@ -127,9 +181,4 @@ def render_matplotlib(picture) -> Drawing:
         axes.text(x, y, node.label, ha="center", va="center", fontsize=7,
                   bbox=dict(boxstyle=style if node.kind != "tensor" else "round4,pad=0.4",
                             facecolor=colours[node.kind], edgecolor="#333333"))
-    xs = [p[0] for p in points.values()] or [0]
-    ys = [p[1] for p in points.values()] or [0]
-    axes.set_xlim(min(xs) - scale_x / 1.5, max(xs) + scale_x / 1.5)
-    axes.set_ylim(min(ys) - scale_y, max(ys) + scale_y)
     return Drawing("matplotlib", figure=figure)
-

@@ -7,7 +7,8 @@
 #
 # 1. tensors, and the graph that operations record;
 # 2. a backward pass **by hand**, then the same with minislim's engine;
-# 3. a 30-line autograd for scalars, to see that there is no magic;
+# 3. a 30-line autograd for scalars, to see that there is no magic, and a picture of the
+#    graph with its values and gradients (`slim.viz.draw`);
 # 4. writing your own op as a `Function` (forward and backward side by side);
 # 5. broadcasting, gradient accumulation, `no_grad` and `detach`.
 #
@@ -37,6 +38,7 @@ print(x.data, type(x.data))
 # Each result remembers the op call that made it in `.creator` (a `Function` instance), and
 # that call remembers its inputs. These links *are* the computation graph: it is recorded
 # while your Python code runs (*define-by-run*), so loops and `if`s need nothing special.
+# `show_graph` below prints it as text; section 3 draws one as a picture.
 
 # %%
 y = x * x            # Multiply
@@ -181,8 +183,42 @@ print(f"f = {f.data:.6f}   df/du = {u.grad:.6f}   df/dv = {v.grad:.6f}")
 # %%
 us = slim.tensor(np.array(0.5), requires_grad=True)
 vs = slim.tensor(np.array(-1.5), requires_grad=True)
-slim.nn.tanh(us * vs + us).backward()
+fs = slim.nn.tanh(us * vs + us)
+fs.backward()
 print("minislim:", us.grad, vs.grad)
+
+# %% [markdown]
+# ### The graph, drawn
+#
+# `slim.viz.draw(tensor)` draws the graph that `backward()` just walked. Ovals are tensors
+# (a name if it has one, then shape and dtype, and for tensors of at most four numbers the
+# value and, once `backward()` has run, the gradient); boxes are the ops, in the order the
+# data flows. Read it from the top: `u` and `v` go into `Multiply`, its output and `u`
+# again into `Add`, then `Tanh` gives `f`.
+#
+# Two things to look for:
+#
+# * `u` has **two** outgoing arrows, so two gradients come back to it: $(1 - f^2)\,v$
+#   through `Multiply` and $(1 - f^2) \cdot 1$ through `Add`. Its `grad` is their sum,
+#   the `+=` of the scalar engine above (checked below the picture).
+# * Only the **leaves** (`u`, `v`) show a gradient. The engine hands each intermediate
+#   gradient to the op that made the tensor and then drops it, as PyTorch does: a
+#   network's activations are large, and nobody asked for their gradients.
+#
+# `draw` uses Graphviz's `dot` program when it is installed (`apt install graphviz`, `brew
+# install graphviz`) and matplotlib otherwise; its first line says which. `slim.viz.to_dot`
+# gives the Graphviz text itself, with no dependency at all.
+
+# %%
+us.name, vs.name = "u", "v"        # a name makes a leaf easy to spot in the picture
+slim.viz.draw(fs)
+
+# %%
+local = 1 - fs.item() ** 2         # tanh's derivative at the output
+through_multiply, through_add = local * vs.item(), local * 1.0
+print(f"through Multiply {through_multiply:.4f} + through Add {through_add:.4f} "
+      f"= {through_multiply + through_add:.4f} = u.grad {us.grad.item():.4f}")
+assert np.isclose(through_multiply + through_add, us.grad)
 
 # %% [markdown]
 # ### Exercise 1: three new ops for `Value`
@@ -380,7 +416,8 @@ print("detach:", (w * 2).detach().requires_grad, "| dtype stays float32:", (w * 
 # ## Takeaways
 #
 # * The graph is recorded as the code runs; `backward` visits it once, in reverse
-#   topological order, and adds up the gradients that reach each node.
+#   topological order, and adds up the gradients that reach each node
+#   (`slim.viz.draw` shows it).
 # * An op is a forward and a backward side by side; the backward multiplies the upstream
 #   gradient by the local derivative.
 # * Broadcasting forward means summing backward, done once in the engine.

@@ -9,7 +9,8 @@
 # 2. **scopes**: full names, default names, sharing variables (`reuse`, `make_template`);
 # 3. what a **layer** does behind its one line;
 # 4. **`repeat`** and **`stack`**: several layers in one line;
-# 5. **`arg_scope`**: shared defaults, and `explain_arg_scope` to see who set what;
+# 5. **`arg_scope`**: shared defaults, `explain_arg_scope` to see who set what, and a
+#    picture of what the scopes built (`slim.viz.draw`);
 # 6. the **VGG-16 definition** of the TF-Slim README, the library's nets, and the
 #    **model analyzer**;
 # 7. two layers **you write**, forward and backward: dropout and batch norm.
@@ -233,7 +234,7 @@ def small_arg_scope(weight_decay=0.0005, is_training=True):
     with slim.arg_scope([slim.conv2d, slim.fully_connected], activation_fn=slim.nn.relu,
                         weights_regularizer=slim.l2_regularizer(weight_decay),
                         normalizer_fn=slim.batch_norm):
-        with slim.arg_scope([slim.batch_norm], is_training=is_training, decay=0.9):
+        with slim.arg_scope([slim.batch_norm], is_training=is_training, decay=0.9, scale=True):
             with slim.arg_scope([slim.conv2d], padding="SAME") as sc:
                 return sc
 
@@ -245,6 +246,47 @@ with slim.arg_scope(small_arg_scope()):
 print("padding:", report["padding"][0], "<-", report["padding"][1].split(" at ")[0], "(inner scope wins)")
 print("stride :", report["stride"])
 print("normalizer_fn:", report["normalizer_fn"][0].__name__, "<-", report["normalizer_fn"][1].split(" at ")[0])
+
+# %% [markdown]
+# ### What the scopes built, in a picture
+#
+# One line per layer hides a lot. Here is a small model written with `repeat` under
+# `small_arg_scope`, and its total loss (the cross-entropy plus the L2 terms the
+# regularizers added). Its graph has a few dozen ops, too many to read one by one;
+# `slim.viz.draw(loss, collapse="scope")` folds each layer scope into one box that lists
+# the ops the layer ran, `+ weight decay` when a regularizer added its loss, and the
+# variables it owns with their shapes. The arrows between boxes carry the activations,
+# labelled with their shapes.
+
+# %%
+with slim.Graph().as_default():
+    with slim.arg_scope(small_arg_scope()):
+        net = slim.repeat(images, 2, slim.conv2d, 8, [3, 3], scope="conv1")
+        net = slim.max_pool2d(net, [2, 2], scope="pool1")
+        logits = slim.fully_connected(slim.flatten(net), 10, activation_fn=None, normalizer_fn=None,
+                                      scope="logits")
+    slim.losses.sparse_softmax_cross_entropy(logits, np.array([3, 7]))
+    total_loss = slim.losses.get_total_loss()
+every_op = slim.viz.picture(total_loss)       # every op and tensor, as notebook 01 drew them
+print(sum(node.kind == "op" for node in every_op.nodes), "ops and",
+      sum(node.kind == "tensor" for node in every_op.nodes), "tensors behind the loss")
+slim.viz.draw(total_loss, collapse="scope")  # the last line of a cell: Jupyter shows the picture
+
+# %% [markdown]
+# Read the boxes against the code:
+#
+# * `repeat` made `conv1/conv1_1` and `conv1/conv1_2`, and each runs `Conv2D`,
+#   `BatchNormTraining` and `ReLU`: the convolution from the call, batch norm and ReLU
+#   from the arg_scope (`normalizer_fn`, `activation_fn`). Batch norm replaced the biases:
+#   those boxes own `weights`, `BatchNorm/gamma` and `BatchNorm/beta`, and no `biases`.
+# * `logits` turned the arg_scope's batch norm and ReLU off at the call site
+#   (`normalizer_fn=None`, `activation_fn=None`), so it has `biases` and runs
+#   `MatMul BiasAdd` only; `Flatten` is a layer without variables.
+# * Every layer with weights says `+ weight decay`: the regularizer's term is computed
+#   from that layer's weights alone, so it is drawn inside it; the chain of `Add`s at the
+#   bottom is `get_total_loss` adding those three terms to the mean cross-entropy.
+#
+# Notebook 14 draws the whole `vgg_cifar` this way, one page for the full model.
 
 # %% [markdown]
 # Two things minislim adds to TF-Slim here: a misspelt keyword fails when the scope is
@@ -354,7 +396,7 @@ plt.show()
 # 3x3 weight is used at every position of a large map, each fc weight once per image. The command line prints the analyzer's table of any
 # net of the library: `minislim summary --net vgg_16`.
 #
-# ## 7. The library's nets: `vgg_cifar`
+# ### The library's nets: `vgg_cifar`
 #
 # `minislim.nets` holds TF-Slim's nets (`vgg_a`, `vgg_16`, `vgg_19`, `lenet`,
 # `cifarnet`) and `vgg_cifar`, the small VGG that notebook 05 trains on CIFAR-10. Each net
@@ -455,7 +497,8 @@ batch_norm_result = exercises.check(BatchNorm, "batch_norm")
 # * Scopes build the names; `reuse` and `make_template` share variables between calls.
 # * A layer is a scope, its variables and a few ops; `repeat` and `stack` write several in
 #   one line; `arg_scope` writes their shared arguments once, and `explain_arg_scope`
-#   tells you where each value came from.
+#   tells you where each value came from; `slim.viz.draw(loss, collapse="scope")` shows
+#   what each layer ran and owns.
 # * The README's VGG-16 runs as written; the library's `vgg_16` is TF-Slim's own, with the
 #   same checkpoint names.
 #

@@ -1,6 +1,6 @@
 """Every exercise is done in a notebook: its skeleton appears there verbatim (so the tested
 skeleton is the one students see), right before the ``exercises.check`` call that names it,
-and every notebook but 06 (checkpoints) has at least one."""
+and each of notebooks 01-05 has at least one (06 and the later notebooks have none)."""
 import re
 from pathlib import Path
 

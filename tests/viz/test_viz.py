@@ -136,3 +136,19 @@ def test_layered_layout_puts_every_node_below_its_parents():
     positions = render.layered_layout(picture)
     assert set(positions) == {node.id for node in picture.nodes}
     assert all(positions[a][1] < positions[b][1] for a, b, _ in picture.edges)
+
+
+def test_a_long_edge_runs_through_a_waypoint_in_every_layer_it_crosses():
+    # the weight decay terms join the loss many layers below their layer: each gets a lane
+    loss = small_vgg_loss()
+    picture = slim.viz.picture(loss, collapse="scope")
+    positions, routes = render.layout_with_routes(picture)
+    assert len(routes) == len(picture.edges)
+    assert any(len(route) > 2 for route in routes)
+    for (source, target, _), route in zip(picture.edges, routes):
+        assert (route[0], route[-1]) == (source, target)
+        assert [positions[i][1] for i in route] == list(range(positions[source][1], positions[target][1] + 1))
+    by_layer = {}
+    for node_id, (x, layer) in positions.items():
+        by_layer.setdefault(layer, []).append(x)
+    assert all(len(set(xs)) == len(xs) for xs in by_layer.values()), "two things at one place"
