@@ -66,7 +66,7 @@ def test_a_leaf_is_a_single_node_and_bad_arguments_are_named():
 def small_vgg_loss():
     images = slim.tensor(np.random.default_rng(0).standard_normal((2, 32, 32, 3)).astype(np.float32))
     with slim.arg_scope(vgg_cifar_arg_scope()):
-        logits, _ = vgg_cifar(images, widths=(8, 16), fc_width=16)
+        logits, _ = vgg_cifar(images, widths=(8, 16), fc_width=16, dropout_keep_prob=0.5)
     slim.losses.sparse_softmax_cross_entropy(logits, np.array([1, 2]))
     return slim.losses.get_total_loss()
 
