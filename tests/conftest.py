@@ -1,4 +1,6 @@
 """Shared fixtures: every test starts from fresh global state and a seeded Generator."""
+import signal
+
 import numpy as np
 import pytest
 
@@ -27,3 +29,13 @@ def _fresh_global_state():
 def rng() -> np.random.Generator:
     """A seeded generator; tests never use NumPy's global RNG."""
     return np.random.default_rng(1234)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _ctrl_c_raises_keyboard_interrupt():
+    """A suite started in the background (``nohup``, ``cmd &`` in a script) inherits SIGINT
+    ignored, and Python then keeps ignoring it. The Ctrl-C tests need Python's own handler,
+    here and in the processes they start (a Python handler becomes the default on exec)."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
