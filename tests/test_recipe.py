@@ -2,6 +2,7 @@
 cause of the accuracy lost before issue 11, each of which fails on the old recipe, and the
 flip averaging of `minislim eval`."""
 import dataclasses
+import functools
 import json
 import os
 
@@ -58,19 +59,24 @@ def test_vgg_cifar_weights_start_at_one_over_sqrt_fan_in():
             assert w.data.std() == pytest.approx(limit / np.sqrt(3), rel=0.15 if w.data.size > 500 else 0.4)
 
 
+def two_training_passes(net, images):
+    """The logits of two training-mode passes of ``net`` over ``images``, with the same random
+    weights (not vgg_cifar's zero classifier, which would hide dropout): only dropout can make
+    them differ."""
+    with slim.Graph().as_default():
+        slim.set_random_seed(0)
+        net(slim.tensor(images))  # creates the variables
+        for v in slim.get_trainable_variables():
+            v.data[...] = np.random.default_rng(1).standard_normal(v.shape) * 0.1
+        return [net(slim.tensor(images), reuse=True)[0].data for _ in range(2)]
+
+
 def test_vgg_cifar_trains_without_dropout_by_default():
     """Dropout 0.5 before the logits cost this small, underfitting net 2.5 points (docs/training.md)."""
     images = np.random.default_rng(0).standard_normal((4, 32, 32, 3)).astype(np.float32)
-    logits = {}
-    for keep_prob in (None, 0.5):
-        net = nets_factory.get_network_fn("vgg_cifar", 10, is_training=True)
-        kwargs = {} if keep_prob is None else {"dropout_keep_prob": keep_prob}
-        with slim.Graph().as_default():
-            slim.set_random_seed(0)
-            net(slim.tensor(images), **kwargs)  # creates the variables
-            for v in slim.get_trainable_variables():  # a classifier at zero hides dropout
-                v.data[...] = np.random.default_rng(1).standard_normal(v.shape) * 0.1
-            logits[keep_prob] = [net(slim.tensor(images), reuse=True, **kwargs)[0].data for _ in range(2)]
+    net = nets_factory.get_network_fn("vgg_cifar", 10, is_training=True)
+    logits = {None: two_training_passes(net, images),
+              0.5: two_training_passes(functools.partial(net, dropout_keep_prob=0.5), images)}
     # training mode, same weights, same images: only dropout could tell two passes apart
     np.testing.assert_array_equal(*logits[None])
     assert not np.allclose(*logits[0.5])
@@ -241,12 +247,7 @@ def test_vgg_cifar_logdirs_from_before_the_dropout_change_keep_dropout():
     assert cli.recipe_of(new).dropout_keep_prob is None  # vgg_cifar's default: no dropout
     images = np.random.default_rng(0).standard_normal((4, 32, 32, 3)).astype(np.float32)
     config = {"net": "vgg_cifar", "num_classes": 10, "weight_decay": 5e-4, "recipe": recorded}
-    with slim.Graph().as_default():
-        network = cli.network(config, is_training=True)
-        network(slim.tensor(images))
-        for v in slim.get_trainable_variables():  # a classifier at zero would hide dropout
-            v.data[...] = np.random.default_rng(1).standard_normal(v.shape) * 0.1
-        twice = [network(slim.tensor(images), reuse=True)[0].data for _ in range(2)]
+    twice = two_training_passes(cli.network(config, is_training=True), images)
     assert not np.allclose(*twice)  # dropout 0.5 is on: two training passes differ
 
 
