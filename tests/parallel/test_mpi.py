@@ -164,3 +164,16 @@ def test_the_command_line_splits_the_global_batch(tmp_path):
                                 "--batch-size", "63", "--steps", "1", "--logdir", str(tmp_path / "odd"))
     assert status == 2, output  # a usage error, as with one process
     assert output.count("--batch-size 63") == 1 and "2 processes" in output  # said once, by rank 0
+
+
+def test_a_logdir_busy_on_rank_0_ends_the_job_instead_of_leaving_rank_1_waiting(tmp_path):
+    from minislim.learning.run_guard import lock_logdir
+    logdir = tmp_path / "busy"
+    logdir.mkdir()
+    with lock_logdir(str(logdir)):  # another trainer (this test process) holds the logdir
+        status, output, seconds = mpiexec(2, "-m", "minislim", "train", "--net", "lenet", "--train-size", "128",
+                                          "--batch-size", "64", "--steps", "1", "--logdir", str(logdir), timeout=90)
+    assert status == 1, output
+    assert "minislim train (rank 0 of 2): error: logdir" in output and "is in use by another trainer" in output
+    assert "Traceback" not in output  # a user's situation, not a bug
+    assert seconds < 60
