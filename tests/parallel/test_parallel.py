@@ -342,3 +342,19 @@ def test_every_process_draws_its_own_dropout_masks_and_rank_0_those_of_one_proce
     for a, b in [(0, 1), (0, 2), (1, 2)]:  # the same seed everywhere, yet other masks on each rank
         assert (ranks[a] != ranks[b]).mean() > 0.2, (a, b)
     np.testing.assert_array_equal(dropout_masks(Mirror(2, 3)), ranks[2])  # and reproducible
+
+
+def test_a_step_all_reduces_every_gradient_in_one_call_of_one_buffer():
+    comm = Mirror(0, 2)
+    with slim.Graph().as_default():
+        op = slim.learning.create_train_op(loss_fn, slim.optimizers.SGD(0.5), communicator=comm)
+        x, y = data()
+        op(x, y)  # the first step also broadcasts the variables and asks whether any changed
+        comm.reset_stats()
+        op(x, y)
+        parameters = sum(v.data.size for v in slim.get_trainable_variables())
+    assert parameters == 4 * 3 + 3
+    # one message: the float32 gradients of fc/weights and fc/biases, then the loss and the count
+    assert comm.stats["allreduce"] == {"calls": 1, "bytes": 4 * (parameters + 2),
+                                       "seconds": comm.stats["allreduce"]["seconds"]}
+    assert comm.stats["broadcast"]["calls"] == 0  # the weights travel once, at the first step
