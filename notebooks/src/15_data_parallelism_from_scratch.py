@@ -205,10 +205,10 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# One process computes the `vgg_cifar` step in roughly 18 ms per image on one core of the
-# development machine (`bench/parallel.py`; docs/benchmarks.md). With 64 images per
-# machine that is about 1.2 s of computation against 26-58 ms of all-reduce at 1 Gbit/s:
-# communication would only dominate below about 3 images per machine and step. The
+# One process computes the `vgg_cifar` step in roughly 7-8 ms per image on one core of the
+# development machine (its CPU time; `bench/parallel.py`, docs/benchmarks.md). With 64 images
+# per machine that is about 0.42 s of computation against 26-58 ms of all-reduce at 1 Gbit/s
+# (6-14%): communication would only dominate below about 7 images per machine and step. The
 # network is not what limits data parallelism for a convolutional net of this size; the
 # global batch is (more machines on a fixed global batch means fewer images each).
 
