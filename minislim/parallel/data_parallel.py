@@ -31,8 +31,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from minislim.framework.graph import get_default_graph
-
 
 def shard_bounds(batch_size: int, rank: int, size: int) -> tuple:
     """``(start, stop)``: the rows of a batch of ``batch_size`` that rank ``rank`` of ``size`` takes.
@@ -102,7 +100,7 @@ def broadcast_variables(comm, variables, root: int = 0) -> list:
 PER_EXAMPLE_STREAMS = ("dropout", "nn")
 
 
-def split_random_streams(comm, graph=None) -> None:
+def split_random_streams(comm, graph) -> None:
     """Give every process other than rank 0 its own dropout (and ``slim.nn``) random stream.
 
     Every process seeds the graph alike (``slim.set_random_seed``), so without this rank r
@@ -112,10 +110,14 @@ def split_random_streams(comm, graph=None) -> None:
     (from the seed, or from the checkpoint a run resumes from), different on every rank;
     rank 0 keeps its stream, so one process is unchanged. A stream with an explicit seed
     (``slim.dropout(..., seed=s)``) is left alone: the same masks everywhere were asked for.
+
+    Args:
+        comm: a communicator.
+        graph: the graph whose streams to split (``graph.rng(name)``), e.g.
+            ``slim.get_default_graph()``.
     """
     if comm.size == 1 or comm.rank == 0:
         return
-    graph = get_default_graph() if graph is None else graph
     for name in PER_EXAMPLE_STREAMS:
         stream = graph.rng(name)
         entropy = [int(word) for word in stream.integers(0, 2 ** 63, size=2)]
