@@ -5,7 +5,9 @@ weight decay) on the same global batch of random CIFAR-sized images. Reported: i
 second (the global batch over the median step time), and for the MPI run the all-reduce's
 share of the step (time inside the gradient all-reduce, which includes waiting for the
 slower process, over the step time), the bytes each process sends per step, and the cost
-model of docs/benchmarks.md evaluated on these numbers for 1 and 10 Gbit/s networks.
+model of docs/benchmarks.md evaluated on these numbers for 1 and 10 Gbit/s networks. The
+cost model's computation per image is the CPU time of the one-thread step, which other jobs
+on the machine do not inflate as they do its wall time (the load average is printed too).
 
     python bench/parallel.py                      # global batch 64, 5 timed steps each
     python bench/parallel.py --batch 128 --steps 10
@@ -52,13 +54,14 @@ def measure(global_batch: int, steps: int, warmup: int = 1) -> dict | None:
         op.communicator = comm  # the same step, with its gradients all-reduced
         for _ in range(warmup):
             op(*batch)
-        times, reduce_times = [], []
+        times, cpu_times, reduce_times = [], [], []
         for _ in range(steps):
             comm.barrier()  # every step starts together: the times are the job's, not one process's
             comm.reset_stats()
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             op(*batch)
             times.append(time.perf_counter() - started)
+            cpu_times.append(time.process_time() - cpu_started)
             reduce_times.append(comm.stats["allreduce"]["seconds"])
         parameters = sum(v.data.size for v in slim.get_trainable_variables())
         sent = comm.stats["allreduce"]["bytes"]
@@ -74,6 +77,7 @@ def measure(global_batch: int, steps: int, warmup: int = 1) -> dict | None:
         return None
     step = statistics.median(times)
     return {"processes": comm.size, "global_batch": global_batch, "step_s": step,
+            "cpu_step_s": statistics.median(cpu_times),
             "images_per_s": global_batch / step, "allreduce_s": statistics.median(reduce_times),
             "allreduce_bytes": sent, "allreduce_alone_s": statistics.median(alone) if comm.size > 1 else 0.0,
             "parameters": int(parameters)}
@@ -131,11 +135,14 @@ def report(rows: list) -> str:
         lines.append(f"\nspeed-up of 2 processes x 1 thread over 1 process x 2 threads: "
                      f"{two['images_per_s'] / one['images_per_s']:.2f}x, over 1 process x 1 thread: "
                      f"{two['images_per_s'] / single['images_per_s']:.2f}x")
-    # the cost model, per process: compute time per example of one process with one thread
-    per_example = single["step_s"] / single["global_batch"]
+    # the cost model, per process: compute time per example of one process with one thread, from
+    # its CPU time (the time it computed), which a loaded machine does not inflate as it does the
+    # wall time (the time it waited for a core); without MPI, the same two for 1 thread
+    per_example = single["cpu_step_s"] / single["global_batch"]
     nbytes = 4 * one["parameters"]
     lines.append(f"\ncost model: {one['parameters']:,} float32 parameters = {nbytes / 1e6:.2f} MB of gradients; "
-                 f"compute {1e3 * per_example:.1f} ms per example (measured above, 1 thread)")
+                 f"compute {1e3 * per_example:.1f} ms per example (1 process x 1 thread above: CPU time of the "
+                 f"step; its wall time gives {1e3 * single['step_s'] / single['global_batch']:.1f} ms)")
     lines.append("| machines N | compute per step, 64 images per machine | ring all-reduce at 1 Gbit/s | share "
                  "| at 10 Gbit/s | share |")
     lines.append("|---|---|---|---|---|---|")
@@ -165,9 +172,13 @@ def main(argv=None) -> int:
             print(json.dumps(result), flush=True)
         return 0
     print(header(f"Data parallelism: vgg_cifar step, global batch {args.batch}"))
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
     rows = [("1 process x 2 threads", run_configuration(1, 2, args.batch, args.steps)),
             ("2 processes x 1 thread", run_configuration(2, 1, args.batch, args.steps)),
             ("1 process x 1 thread (reference)", run_configuration(1, 1, args.batch, args.steps))]
+    if load is not None:  # other jobs inflate the wall times (not the CPU time of the cost model)
+        print(f"load average before: {load[0]:.1f}, after: {os.getloadavg()[0]:.1f} "
+              f"(on {os.cpu_count()} CPUs)")
     print(report(rows))
     return 0
 

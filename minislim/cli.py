@@ -208,26 +208,34 @@ def resolve_train_defaults(args) -> dict:
 def cmd_train_locked(args) -> int:
     """``cmd_train`` holding the logdir's lock (one trainer per logdir), after cutting the
     training log back to the checkpoint the run resumes from (one record per step)."""
-    if args.net not in nets_factory.networks_map:
-        raise UsageError(f"unknown net {args.net!r}; known nets: {', '.join(sorted(nets_factory.networks_map))}")
-    if not parallel.world().is_root:  # under mpiexec, rank 0 alone holds the lock and writes the log
-        return cmd_train(args)
-    prepare_logdir(args.logdir)
-    with lock_logdir(args.logdir):
-        found = checkpoint.all_checkpoints(args.logdir)
-        truncate_log(os.path.join(args.logdir, TRAIN_LOG), found[-1][0] if found else 0)
-        return cmd_train(args)
+    comm = parallel.world()
+    with train_job_guard(comm):  # under mpiexec, rank 0's busy logdir must not leave the others waiting
+        if args.net not in nets_factory.networks_map:
+            raise UsageError(f"unknown net {args.net!r}; known nets: {', '.join(sorted(nets_factory.networks_map))}")
+        if not comm.is_root:  # under mpiexec, rank 0 alone holds the lock and writes the log
+            return cmd_train(args)
+        prepare_logdir(args.logdir)
+        with lock_logdir(args.logdir):
+            found = checkpoint.all_checkpoints(args.logdir)
+            truncate_log(os.path.join(args.logdir, TRAIN_LOG), found[-1][0] if found else 0)
+            return cmd_train(args)
+
+
+def train_job_guard(comm):
+    """Under ``mpiexec``: an error in one process of ``minislim train`` is printed (a user's
+    mistake without traceback; a bad option by rank 0 alone, exit status 2) and ends the whole
+    job (:func:`minislim.parallel.abort_on_error`). One process: the error goes on to ``main``."""
+    quiet = (UsageError, datasets.DatasetError, checkpoint.CheckpointError, learning.NonFiniteError, LogdirError)
+    return parallel.abort_on_error(comm, "minislim train", code=lambda error: 2 if isinstance(error, UsageError) else 1,
+                                   quiet=quiet, same_everywhere=(UsageError,))
 
 
 def cmd_train(args) -> int:
     """``minislim train``; under ``mpiexec -n N`` each of the N processes trains on its share
     of every (global) batch of ``--batch-size``, and rank 0 alone prints, logs and saves."""
     comm = parallel.world()
-    quiet = (UsageError, datasets.DatasetError, checkpoint.CheckpointError, learning.NonFiniteError)
     with contextlib.ExitStack() as stack:
-        stack.enter_context(parallel.abort_on_error(
-            comm, "minislim train", code=lambda error: 2 if isinstance(error, UsageError) else 1, quiet=quiet,
-            same_everywhere=(UsageError,)))
+        stack.enter_context(train_job_guard(comm))
         if not comm.is_root:
             stack.enter_context(contextlib.redirect_stdout(stack.enter_context(open(os.devnull, "w"))))
         return _cmd_train(args, comm)

@@ -183,6 +183,7 @@ def test_parallel_bench_reports_three_configurations_and_the_cost_model():
         assert float(two[1]) > 0 and 0 <= float(two[4].rstrip("%")) <= 100
         assert two[6] == f"{4 * 814570 / 1e6:.2f} MB"  # every trainable float32 of vgg_cifar, once per step
     assert len(table_rows(text, "64")) == 1 and "outweighs the computation below" in text
+    assert "1 process x 1 thread above: CPU time of the step" in text and "load average before" in text
     # the ring all-reduce sends 2 (N-1)/N of the bytes: at 2 machines, the bytes once, plus two latencies
     assert parallel_bench.ring_allreduce_seconds(1e6, 2, 8e6, latency=0) == pytest.approx(1.0)
     assert parallel_bench.ring_allreduce_seconds(1e6, 1, 8e6) == 0.0

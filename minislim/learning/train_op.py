@@ -30,9 +30,10 @@ import numpy as np
 
 from minislim.autograd.grad_mode import enable_grad, no_grad
 from minislim.autograd.tensor import Tensor
+from minislim.framework.graph import get_default_graph
 from minislim.framework.variables import get_or_create_global_step, get_trainable_variables, get_variables
 from minislim.learning.templates import model_template
-from minislim.parallel.data_parallel import allreduce_gradients, any_rank, broadcast_variables
+from minislim.parallel.data_parallel import allreduce_gradients, any_rank, broadcast_variables, split_random_streams
 
 
 class NonFiniteError(FloatingPointError):
@@ -123,6 +124,8 @@ class TrainOp:
 
     # --- one step ----------------------------------------------------------------------
     def __call__(self, *batch) -> float:
+        if self.communicator is not None and not self._variables_synced:
+            split_random_streams(self.communicator, get_default_graph())  # each process its own dropout masks
         with enable_grad():
             loss = self.template(*batch)
         if self.communicator is not None and not self._variables_synced:

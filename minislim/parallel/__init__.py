@@ -21,13 +21,14 @@ Training on N processes takes three arguments, the same communicator each time::
 (0, 1, True)
 """
 from minislim.parallel.communicator import Communicator, SingleProcessCommunicator, pack, unpack
-from minislim.parallel.data_parallel import allreduce_gradients, any_rank, broadcast_variables, shard_bounds
+from minislim.parallel.data_parallel import (allreduce_gradients, any_rank, broadcast_variables, shard_bounds,
+                                             split_random_streams)
 from minislim.parallel.mpi import MPICommunicator, abort_on_error, launched_size, world
 from minislim.parallel.sync_batch_norm import SyncBatchNormTraining
 
 __all__ = ["Communicator", "SingleProcessCommunicator", "MPICommunicator", "world", "launched_size",
            "abort_on_error", "pack", "unpack", "allreduce_gradients", "broadcast_variables", "any_rank",
-           "shard_bounds", "SyncBatchNormTraining", "resolve_sync"]
+           "shard_bounds", "split_random_streams", "SyncBatchNormTraining", "resolve_sync"]
 
 
 def resolve_sync(sync, where: str = "batch_norm"):

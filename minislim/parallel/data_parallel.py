@@ -95,6 +95,35 @@ def broadcast_variables(comm, variables, root: int = 0) -> list:
     return changed
 
 
+# The random streams a forward pass draws per example from (the dropout layer's, slim.nn's):
+# every process must draw its own, or the shards of a global batch get the same masks.
+PER_EXAMPLE_STREAMS = ("dropout", "nn")
+
+
+def split_random_streams(comm, graph) -> None:
+    """Give every process other than rank 0 its own dropout (and ``slim.nn``) random stream.
+
+    Every process seeds the graph alike (``slim.set_random_seed``), so without this rank r
+    would draw, for its shard, the very dropout masks rank 0 draws for its own: 4 x 64
+    examples with the masks of 64, four times over. Rank r > 0 reseeds each stream of
+    :data:`PER_EXAMPLE_STREAMS` from two numbers drawn from it and its rank: deterministic
+    (from the seed, or from the checkpoint a run resumes from), different on every rank;
+    rank 0 keeps its stream, so one process is unchanged. A stream with an explicit seed
+    (``slim.dropout(..., seed=s)``) is left alone: the same masks everywhere were asked for.
+
+    Args:
+        comm: a communicator.
+        graph: the graph whose streams to split (``graph.rng(name)``), e.g.
+            ``slim.get_default_graph()``.
+    """
+    if comm.size == 1 or comm.rank == 0:
+        return
+    for name in PER_EXAMPLE_STREAMS:
+        stream = graph.rng(name)
+        entropy = [int(word) for word in stream.integers(0, 2 ** 63, size=2)]
+        stream.bit_generator.state = np.random.PCG64(np.random.SeedSequence(entropy + [comm.rank])).state
+
+
 def any_rank(comm, flag: bool) -> bool:
     """True on every process when ``flag`` is true on at least one (one small all-reduce)."""
     return bool(comm.allreduce([np.array([1.0 if flag else 0.0])])[0][0] > 0)

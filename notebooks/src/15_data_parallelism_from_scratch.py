@@ -66,6 +66,7 @@ for workers in (2, 4, 8):
     averaged = [sum(len(s) / 64 * g[i] for s, g in zip(shards, per_worker)) for i in range(2)]
     error = max(np.max(np.abs(a - b)) for a, b in zip(averaged, big))
     print(f"{workers} workers: largest difference from the big batch's gradient {error:.1e}")
+    assert error < 1e-12  # float64: equal but for the order of the sums
 
 # %% [markdown]
 # The regularization term is the same on every worker; averaged with weights that sum to
@@ -80,6 +81,7 @@ reg_parts = [g[0] - h[0] for g, h in zip(per_worker, without)]   # for w1, on ea
 one_copy = 2 * 0.01 * w1                                         # d/dw1 of 0.01 * |w1|^2
 print("in the average:", np.mean(reg_parts, axis=0).ravel()[:3], "=", one_copy.ravel()[:3])
 print("in the sum:    ", np.sum(reg_parts, axis=0).ravel()[:3], "= 8 x", one_copy.ravel()[:3])
+assert np.allclose(np.mean(reg_parts, axis=0), one_copy) and np.allclose(np.sum(reg_parts, axis=0), 8 * one_copy)
 
 # %% [markdown]
 # ## 2. N workers training together
@@ -117,6 +119,7 @@ for step in range(50):
 
 print("the four copies are equal:", all(np.array_equal(w, workers[0]) for w in workers))
 print("largest difference from one worker with the whole batch:", np.max(np.abs(workers[0] - one)))
+assert np.max(np.abs(workers[0] - one)) < 1e-10
 
 # %% [markdown]
 # The difference is float64 rounding (sums taken in another order): the same training.
@@ -163,6 +166,8 @@ buffers = [rng.standard_normal(1000) for _ in range(5)]
 results, sent = ring_allreduce(buffers)
 print("every worker holds the sum:", all(np.allclose(r, sum(buffers)) for r in results))
 print("bytes each worker sent:", sent.tolist(), f"= 2 (N-1)/N x {buffers[0].nbytes} bytes")
+assert all(np.allclose(r, sum(buffers)) for r in results)
+assert all(s == 2 * 4 / 5 * buffers[0].nbytes for s in sent)  # 1000 values cut into 5 equal chunks
 
 # %% [markdown]
 # Each worker sends $2\frac{N-1}{N}$ times the buffer: almost twice the buffer, **whatever
@@ -200,10 +205,10 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# One process computes the `vgg_cifar` step in roughly 18 ms per image on one core of the
-# development machine (`bench/parallel.py`; docs/benchmarks.md). With 64 images per
-# machine that is about 1.2 s of computation against 26-58 ms of all-reduce at 1 Gbit/s:
-# communication would only dominate below about 3 images per machine and step. The
+# One process computes the `vgg_cifar` step in roughly 7-8 ms per image on one core of the
+# development machine (its CPU time; `bench/parallel.py`, docs/benchmarks.md). With 64 images
+# per machine that is about 0.42 s of computation against 26-58 ms of all-reduce at 1 Gbit/s
+# (6-14%): communication would only dominate below about 7 images per machine and step. The
 # network is not what limits data parallelism for a convolutional net of this size; the
 # global batch is (more machines on a fixed global batch means fewer images each).
 
@@ -304,6 +309,9 @@ with tempfile.TemporaryDirectory() as folder:
         run = subprocess.run([mpiexec, "-n", "2", sys.executable, path], capture_output=True, text=True,
                              env=env, timeout=120)
         print(run.stdout + run.stderr)
+        reports = sorted(line for line in run.stdout.splitlines() if line.startswith("rank "))
+        assert [r[:11] for r in reports] == ["rank 0 of 2", "rank 1 of 2"], run.stdout + run.stderr
+        assert reports[0][11:] == reports[1][11:]  # the same shard size, loss and weights on both
     else:
         print("MPI is not installed here (pip install -e \".[mpi]\"); running the same script as one process:")
         run = subprocess.run([sys.executable, path], capture_output=True, text=True, env=env, timeout=120)

@@ -13,7 +13,7 @@ import minislim as slim
 
 GLOBAL_BATCH = 64
 STEPS = 20
-VARIANTS = ("plain", "sync_bn", "seeds_differ", "uneven_sync_bn")
+VARIANTS = ("plain", "sync_bn", "seeds_differ", "uneven_sync_bn", "local_bn")
 BATCH = {"uneven_sync_bn": 63}  # 2 processes: shards of 32 and 31
 
 
@@ -45,7 +45,8 @@ def run_steps(comm, variant: str, steps: int = STEPS) -> dict:
         slim.set_random_seed(0 if variant != "seeds_differ" or comm is None else comm.rank)
         x, y = examples()
         data = slim.data.batches(x, y, batch_size=BATCH.get(variant, GLOBAL_BATCH), seed=1, communicator=comm)
-        sync = None if variant == "plain" else (comm if comm is not None else False)
+        # None: no batch norm; 'local_bn': batch norm with each process's own statistics (the default)
+        sync = None if variant == "plain" else (comm if comm is not None and variant != "local_bn" else False)
         op = slim.learning.create_train_op(make_loss_fn(sync), slim.optimizers.Momentum(0.1, 0.9),
                                            communicator=comm)
         losses = []
@@ -63,6 +64,8 @@ def equivalence(out: str) -> None:
     comm = slim.parallel.world()
     results = {f"{variant}:{name}": value for variant in VARIANTS
                for name, value in run_steps(comm, variant).items()}
+    # local batch norm: each process's moving averages follow its own shard; rank 1's, for rank 0 to save
+    results["local_bn:rank1/bn/moving_mean"] = comm.broadcast([results["local_bn:bn/moving_mean"]], root=1)[0]
     if comm.rank == 0:
         np.savez(out, size=comm.size, **results)
 

@@ -309,3 +309,52 @@ def test_ctrl_c_in_one_process_stops_every_process_after_the_same_step(tmp_path,
         assert lines[-1].startswith("Interrupted at step 3: saved")
     else:
         assert lines == [] and list(tmp_path.iterdir()) == []
+
+
+# --- random streams: each process its own dropout masks -------------------------------------
+
+def dropout_masks(comm, steps=2):
+    """The dropout masks of ``steps`` training steps on one shard of 16 examples (seed 0)."""
+    masks = []
+
+    def dropout_loss_fn(x, y):
+        hidden = slim.dropout(slim.fully_connected(slim.tensor(x), 32, activation_fn=None, scope="fc1"), 0.5,
+                              is_training=True)
+        masks.append(hidden.data != 0)
+        logits = slim.fully_connected(hidden, 3, activation_fn=None, scope="fc")
+        slim.losses.sparse_softmax_cross_entropy(logits, y)
+        return slim.losses.get_total_loss()
+
+    with slim.Graph().as_default():
+        slim.set_random_seed(0)
+        op = slim.learning.create_train_op(dropout_loss_fn, slim.optimizers.SGD(0.1), communicator=comm)
+        x, y = data()
+        for _ in range(steps):
+            op(x[:16], y[:16])
+    return np.array(masks)
+
+
+def test_every_process_draws_its_own_dropout_masks_and_rank_0_those_of_one_process():
+    alone = dropout_masks(None)
+    ranks = [dropout_masks(Mirror(rank, 3)) for rank in range(3)]
+    np.testing.assert_array_equal(ranks[0], alone)  # rank 0 (and one process) unchanged
+    assert 0.35 < alone.mean() < 0.65  # half the units dropped
+    for a, b in [(0, 1), (0, 2), (1, 2)]:  # the same seed everywhere, yet other masks on each rank
+        assert (ranks[a] != ranks[b]).mean() > 0.2, (a, b)
+    np.testing.assert_array_equal(dropout_masks(Mirror(2, 3)), ranks[2])  # and reproducible
+
+
+def test_a_step_all_reduces_every_gradient_in_one_call_of_one_buffer():
+    comm = Mirror(0, 2)
+    with slim.Graph().as_default():
+        op = slim.learning.create_train_op(loss_fn, slim.optimizers.SGD(0.5), communicator=comm)
+        x, y = data()
+        op(x, y)  # the first step also broadcasts the variables and asks whether any changed
+        comm.reset_stats()
+        op(x, y)
+        parameters = sum(v.data.size for v in slim.get_trainable_variables())
+    assert parameters == 4 * 3 + 3
+    # one message: the float32 gradients of fc/weights and fc/biases, then the loss and the count
+    assert comm.stats["allreduce"] == {"calls": 1, "bytes": 4 * (parameters + 2),
+                                       "seconds": comm.stats["allreduce"]["seconds"]}
+    assert comm.stats["broadcast"]["calls"] == 0  # the weights travel once, at the first step
