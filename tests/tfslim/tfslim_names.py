@@ -21,6 +21,8 @@ SUBMODULES = ("losses", "metrics", "learning", "summaries", "evaluation", "model
 BEGIN, END = "<!-- tfslim-oracle:begin -->", "<!-- tfslim-oracle:end -->"
 
 _NHWC = "channels last only (`data_format='NCHW'` is a ValueError)"
+_VARIABLE_ARGS = ("no `caching_device`, `partitioner`, `custom_getter`, `use_resource`, `synchronization`, "
+                  "`aggregation`")
 _STREAMING = ("returns `(value_fn, update_fn)`, functions rather than tensors (the collections arguments receive "
               "them); the batch given, if any, is added first, and may be left out")
 DIFFERENCES = {
@@ -45,8 +47,14 @@ DIFFERENCES = {
     "OPTIMIZER_CLS_NAMES": "no `Ftrl`: SGD, Momentum, Adam, RMSProp, Adagrad",
     "arg_scope": "ops keyed by `module.qualname` (survives re-running a notebook cell)",
     "arg_scope_func_key": "`module.qualname`, e.g. `minislim.layers.conv.convolution2d`",
-    "variable": "devices: CPU names only", "model_variable": "devices: CPU names only",
-    "local_variable": "never checkpointed by default",
+    "variable": "devices: CPU names only; " + _VARIABLE_ARGS, "model_variable": "devices: CPU names only; " + _VARIABLE_ARGS,
+    "local_variable": "never checkpointed by default; arguments `(initial_value, name='local', dtype=None)`",
+    "create_global_step": "no `graph` argument (the default graph's)",
+    "get_global_step": "no `graph` argument (the default graph's)",
+    "get_or_create_global_step": "no `graph` argument (the default graph's)",
+    "losses.cosine_distance": "`axis` defaults to -1; no deprecated `dim` alias",
+    "metrics.aggregate_metric_map": "its argument is named `names_to_metrics` (Metric objects or `(value, update)` "
+                                    "pairs)",
     "dropout": "random numbers from the graph's seeded `dropout` stream",
     "separable_conv2d": _NHWC + "; depthwise step computed as a dense block-diagonal convolution",
     "separable_convolution2d": _NHWC + "; depthwise step computed as a dense block-diagonal convolution",
@@ -65,7 +73,7 @@ DIFFERENCES = {
     "learning.create_train_op": "takes `loss_fn` (the model is run at every step) and returns a callable step",
     "evaluation.evaluate_once": "eager: `(checkpoint_path, eval_fn, data, metrics)`",
     "evaluation.evaluation_loop": "eager: polls a directory for new checkpoints",
-    "model_analyzer.analyze_vars": "prints by default",
+    "model_analyzer.analyze_vars": "prints by default (`print_info=True`)",
     "model_analyzer.analyze_ops": "takes a result tensor and reports per layer: output shape, multiply-adds, "
                                   "activation memory, im2col buffers (docs/model_analyzer.md)",
 }
