@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from minislim.framework.collections import add_to_collections
+
 
 def _array(value) -> np.ndarray:
     return np.asarray(getattr(value, "data", value))
@@ -511,98 +513,141 @@ class SparsePrecisionAtK(Metric):
         return self.true_positives / predicted if predicted else float("nan")
 
 
-def _streaming(metric: Metric, *batch, weights=None) -> tuple:
+def _streaming(metric: Metric, *batch, weights=None, metrics_collections=None,
+               updates_collections=None) -> tuple:
+    """``(value, update)`` of ``metric``, after the batch given (if any).
+
+    As TF-Slim's ``streaming_*`` add their value tensor to each of ``metrics_collections``
+    and their update op to each of ``updates_collections``, the value function and the
+    update function are added to those collections of the default graph.
+    """
     if batch and all(b is not None for b in batch):
         metric.update(*batch, weights=weights)
+    for collections, item in ((metrics_collections, metric.result), (updates_collections, metric.update)):
+        if collections:
+            add_to_collections([collections] if isinstance(collections, str) else list(collections), item)
     return metric.result, metric.update
 
 
-def streaming_mean_absolute_error(predictions=None, labels=None, weights=None, name=None) -> tuple:
+def streaming_mean_absolute_error(predictions=None, labels=None, weights=None,
+                                  metrics_collections=None, updates_collections=None, name=None) -> tuple:
     """``(value, update)`` of :class:`MeanAbsoluteError` (after the given batch, if any)."""
-    return _streaming(MeanAbsoluteError(name or "mean_absolute_error"), predictions, labels, weights=weights)
+    return _streaming(MeanAbsoluteError(name or "mean_absolute_error"), predictions, labels, weights=weights,
+                      metrics_collections=metrics_collections, updates_collections=updates_collections)
 
 
-def streaming_mean_squared_error(predictions=None, labels=None, weights=None, name=None) -> tuple:
+def streaming_mean_squared_error(predictions=None, labels=None, weights=None,
+                                 metrics_collections=None, updates_collections=None, name=None) -> tuple:
     """``(value, update)`` of :class:`MeanSquaredError`."""
-    return _streaming(MeanSquaredError(name or "mean_squared_error"), predictions, labels, weights=weights)
+    return _streaming(MeanSquaredError(name or "mean_squared_error"), predictions, labels, weights=weights,
+                      metrics_collections=metrics_collections, updates_collections=updates_collections)
 
 
-def streaming_root_mean_squared_error(predictions=None, labels=None, weights=None, name=None) -> tuple:
+def streaming_root_mean_squared_error(predictions=None, labels=None, weights=None,
+                                      metrics_collections=None, updates_collections=None, name=None) -> tuple:
     """``(value, update)`` of :class:`RootMeanSquaredError`."""
-    return _streaming(RootMeanSquaredError(name or "root_mean_squared_error"), predictions, labels, weights=weights)
+    return _streaming(RootMeanSquaredError(name or "root_mean_squared_error"), predictions, labels,
+                      weights=weights,
+                      metrics_collections=metrics_collections, updates_collections=updates_collections)
 
 
-def streaming_percentage_less(values=None, threshold=None, weights=None, name=None) -> tuple:
+def streaming_percentage_less(values=None, threshold=None, weights=None,
+                              metrics_collections=None, updates_collections=None, name=None) -> tuple:
     """``(value, update)`` of :class:`PercentageLess` (``threshold`` is required)."""
     if threshold is None:
         raise ValueError("streaming_percentage_less: threshold must be given")
-    return _streaming(PercentageLess(threshold, name or "percentage_below_threshold"), values, weights=weights)
+    return _streaming(PercentageLess(threshold, name or "percentage_below_threshold"), values,
+                      weights=weights,
+                      metrics_collections=metrics_collections, updates_collections=updates_collections)
 
 
-def streaming_true_positives(predictions=None, labels=None, weights=None, name=None) -> tuple:
+def streaming_true_positives(predictions=None, labels=None, weights=None,
+                             metrics_collections=None, updates_collections=None, name=None) -> tuple:
     """``(value, update)`` of :class:`TruePositives`."""
-    return _streaming(TruePositives(name or "true_positives"), predictions, labels, weights=weights)
+    return _streaming(TruePositives(name or "true_positives"), predictions, labels, weights=weights,
+                      metrics_collections=metrics_collections, updates_collections=updates_collections)
 
 
-def streaming_false_positives(predictions=None, labels=None, weights=None, name=None) -> tuple:
+def streaming_false_positives(predictions=None, labels=None, weights=None,
+                              metrics_collections=None, updates_collections=None, name=None) -> tuple:
     """``(value, update)`` of :class:`FalsePositives`."""
-    return _streaming(FalsePositives(name or "false_positives"), predictions, labels, weights=weights)
+    return _streaming(FalsePositives(name or "false_positives"), predictions, labels, weights=weights,
+                      metrics_collections=metrics_collections, updates_collections=updates_collections)
 
 
-def streaming_true_negatives(predictions=None, labels=None, weights=None, name=None) -> tuple:
+def streaming_true_negatives(predictions=None, labels=None, weights=None,
+                             metrics_collections=None, updates_collections=None, name=None) -> tuple:
     """``(value, update)`` of :class:`TrueNegatives`."""
-    return _streaming(TrueNegatives(name or "true_negatives"), predictions, labels, weights=weights)
+    return _streaming(TrueNegatives(name or "true_negatives"), predictions, labels, weights=weights,
+                      metrics_collections=metrics_collections, updates_collections=updates_collections)
 
 
-def streaming_false_negatives(predictions=None, labels=None, weights=None, name=None) -> tuple:
+def streaming_false_negatives(predictions=None, labels=None, weights=None,
+                              metrics_collections=None, updates_collections=None, name=None) -> tuple:
     """``(value, update)`` of :class:`FalseNegatives`."""
-    return _streaming(FalseNegatives(name or "false_negatives"), predictions, labels, weights=weights)
+    return _streaming(FalseNegatives(name or "false_negatives"), predictions, labels, weights=weights,
+                      metrics_collections=metrics_collections, updates_collections=updates_collections)
 
 
-def streaming_auc(predictions=None, labels=None, weights=None, num_thresholds: int = 200, curve: str = "ROC",
-                  name=None, summation_method: str = "trapezoidal") -> tuple:
+def streaming_auc(predictions=None, labels=None, weights=None, num_thresholds: int = 200,
+                  metrics_collections=None, updates_collections=None, curve: str = "ROC", name=None,
+                  summation_method: str = "trapezoidal") -> tuple:
     """``(value, update)`` of :class:`AUC`."""
     return _streaming(AUC(num_thresholds, curve, summation_method, name or "auc"), predictions, labels,
-                      weights=weights)
+                      weights=weights,
+                      metrics_collections=metrics_collections, updates_collections=updates_collections)
 
 
-def streaming_mean_iou(predictions=None, labels=None, num_classes=None, weights=None, name=None) -> tuple:
+def streaming_mean_iou(predictions=None, labels=None, num_classes=None, weights=None,
+                       metrics_collections=None, updates_collections=None, name=None) -> tuple:
     """``(value, update)`` of :class:`MeanIoU` (``num_classes`` is required)."""
     if num_classes is None:
         raise ValueError("streaming_mean_iou: num_classes must be given")
-    return _streaming(MeanIoU(num_classes, name or "mean_iou"), predictions, labels, weights=weights)
+    return _streaming(MeanIoU(num_classes, name or "mean_iou"), predictions, labels, weights=weights,
+                      metrics_collections=metrics_collections, updates_collections=updates_collections)
 
 
-def streaming_recall_at_k(predictions=None, labels=None, k=None, weights=None, name=None) -> tuple:
+def streaming_recall_at_k(predictions=None, labels=None, k=None, weights=None,
+                          metrics_collections=None, updates_collections=None, name=None) -> tuple:
     """``(value, update)`` of :class:`TopKAccuracy` (TF-Slim's ``recall_at_k`` is ``in_top_k``'s mean)."""
     if k is None:
         raise ValueError("streaming_recall_at_k: k must be given")
-    return _streaming(TopKAccuracy(k, name or f"recall_at_{k}"), predictions, labels, weights=weights)
+    return _streaming(TopKAccuracy(k, name or f"recall_at_{k}"), predictions, labels, weights=weights,
+                      metrics_collections=metrics_collections, updates_collections=updates_collections)
 
 
 def streaming_sparse_precision_at_k(predictions=None, labels=None, k=None, class_id=None, weights=None,
-                                    name=None) -> tuple:
+                                    metrics_collections=None, updates_collections=None, name=None) -> tuple:
     """``(value, update)`` of :class:`SparsePrecisionAtK`."""
     if k is None:
         raise ValueError("streaming_sparse_precision_at_k: k must be given")
-    return _streaming(SparsePrecisionAtK(k, class_id, name), predictions, labels, weights=weights)
+    return _streaming(SparsePrecisionAtK(k, class_id, name), predictions, labels, weights=weights,
+                      metrics_collections=metrics_collections, updates_collections=updates_collections)
 
 
-def streaming_mean(values=None, weights=None, name=None) -> tuple:
+def streaming_mean(values=None, weights=None,
+                   metrics_collections=None, updates_collections=None, name=None) -> tuple:
     """``(value, update)`` of :class:`Mean`."""
-    return _streaming(Mean(name or "mean"), values, weights=weights)
+    return _streaming(Mean(name or "mean"), values, weights=weights,
+                      metrics_collections=metrics_collections, updates_collections=updates_collections)
 
 
-def streaming_accuracy(predictions=None, labels=None, weights=None, name=None) -> tuple:
+def streaming_accuracy(predictions=None, labels=None, weights=None,
+                       metrics_collections=None, updates_collections=None, name=None) -> tuple:
     """``(value, update)`` of :class:`Accuracy` (class ids; scores ``[N, C]`` are argmax-ed)."""
-    return _streaming(Accuracy(name or "accuracy"), predictions, labels, weights=weights)
+    return _streaming(Accuracy(name or "accuracy"), predictions, labels, weights=weights,
+                      metrics_collections=metrics_collections, updates_collections=updates_collections)
 
 
-def streaming_precision(predictions=None, labels=None, weights=None, name=None) -> tuple:
+def streaming_precision(predictions=None, labels=None, weights=None,
+                        metrics_collections=None, updates_collections=None, name=None) -> tuple:
     """``(value, update)`` of :class:`Precision` (binary: cast to bool)."""
-    return _streaming(Precision(name=name or "precision"), predictions, labels, weights=weights)
+    return _streaming(Precision(name=name or "precision"), predictions, labels, weights=weights,
+                      metrics_collections=metrics_collections, updates_collections=updates_collections)
 
 
-def streaming_recall(predictions=None, labels=None, weights=None, name=None) -> tuple:
+def streaming_recall(predictions=None, labels=None, weights=None,
+                     metrics_collections=None, updates_collections=None, name=None) -> tuple:
     """``(value, update)`` of :class:`Recall` (binary: cast to bool)."""
-    return _streaming(Recall(name=name or "recall"), predictions, labels, weights=weights)
+    return _streaming(Recall(name=name or "recall"), predictions, labels, weights=weights,
+                      metrics_collections=metrics_collections, updates_collections=updates_collections)

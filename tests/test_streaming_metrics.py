@@ -75,3 +75,16 @@ def test_streaming_pairs_of_the_existing_metrics():
     assert metrics.streaming_mean(np.array([1.0, 3.0]), weights=np.array([3.0, 1.0]))[0]() == 1.5
     assert metrics.streaming_precision(np.array([1, 1, 0]), np.array([1, 0, 1]))[0]() == 0.5
     assert metrics.streaming_recall(np.array([1, 1, 0]), np.array([1, 0, 1]))[0]() == 0.5
+
+
+def test_streaming_metrics_take_tf_slims_collections_arguments():
+    # tf_slim/metrics/metric_ops.py: every streaming_* takes metrics_collections and
+    # updates_collections (before name; streaming_auc's before curve) and adds its value
+    # tensor and update op to them; here the value and update functions are added.
+    import minislim as slim
+    value, update = metrics.streaming_mean_absolute_error(np.array([1.0]), np.array([3.0]), None, ["eval"],
+                                                          "updates", "mae")
+    assert slim.get_collection("eval") == [value] and slim.get_collection("updates") == [update]
+    auc, _ = metrics.streaming_auc(None, None, None, 50, "eval", None, "PR")
+    assert slim.get_collection("eval") == [value, auc] and auc.__self__.curve == "PR"
+    assert value() == 2.0

@@ -29,6 +29,17 @@ def _check_rate(schedule: str, name: str, value) -> float:
     return value
 
 
+def _not_the_global_step(schedule: str, decay_steps) -> None:
+    """TF 1's ``tf.train.*_decay(learning_rate, global_step, decay_steps, ...)`` take the global
+    step second; these schedules do not (the optimizer calls them with it): a Tensor where
+    ``decay_steps`` goes is that call ported unchanged, a TypeError that says so."""
+    from minislim.autograd import Tensor
+    if isinstance(decay_steps, Tensor):
+        raise TypeError(f"{schedule}: decay_steps must be a number, got a Tensor ({decay_steps!r}): minislim's "
+                        f"schedules take no global_step (TF 1's second argument); {schedule}(learning_rate, "
+                        f"decay_steps, ...) returns a function of the step, which the optimizer calls")
+
+
 def _check_step(schedule: str, step) -> int:
     try:
         value = int(step)
@@ -48,6 +59,7 @@ class ExponentialDecay:
 
     def __init__(self, learning_rate: float, decay_steps: int, decay_rate: float,
                  staircase: bool = False):
+        _not_the_global_step("exponential_decay", decay_steps)
         if decay_steps <= 0:
             raise ValueError(f"exponential_decay: decay_steps must be positive, got {decay_steps}")
         self.learning_rate = _check_rate("exponential_decay", "learning_rate", learning_rate)
@@ -151,6 +163,7 @@ def cosine_decay(learning_rate: float, decay_steps: int, alpha: float = 0.0, war
 # --- TF 1's other decays (tf.compat.v1.train.*_decay), as schedules of the step -----------
 
 def _check_decay_steps(schedule: str, decay_steps):
+    _not_the_global_step(schedule, decay_steps)
     if isinstance(decay_steps, bool) or not isinstance(decay_steps, (int, float)) or not decay_steps > 0:
         raise ValueError(f"{schedule}: decay_steps must be a positive number, got {decay_steps!r}")
     return decay_steps

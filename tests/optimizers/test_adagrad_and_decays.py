@@ -48,3 +48,14 @@ def test_exponential_decay_divides_by_a_float_decay_steps_as_tf_does():
     # TF casts decay_steps to the rate's dtype: 2.5 steps is not truncated to 2.
     assert exponential_decay(1.0, 2.5, 0.5)(5) == pytest.approx(0.25)
     assert exponential_decay(1.0, 2.5, 0.5, staircase=True)(4) == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("decay", [exponential_decay, polynomial_decay, natural_exp_decay, inverse_time_decay])
+def test_tf1s_global_step_argument_is_a_clear_type_error(decay):
+    # TF 1: tf.compat.v1.train.exponential_decay(learning_rate, global_step, decay_steps, ...);
+    # minislim's schedules are functions of the step, so the ported call names the difference.
+    step = slim.get_or_create_global_step()
+    step.assign(np.array(5, np.int64))  # a positive step must not pass for decay_steps either
+    with pytest.raises(TypeError, match=f"{decay.__name__}: decay_steps must be a number, got a Tensor .*take no "
+                                        "global_step"):
+        decay(0.1, step, 1000, 0.5)

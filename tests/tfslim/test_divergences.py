@@ -20,7 +20,8 @@ def _tf_bn(tf1, x, **kwargs):
 
 CASES = [((6, 3), {}), ((2, 3, 3, 3), {}), ((2, 4, 3), {}), ((6, 3), {"fused": False}),
          ((2, 3, 3, 3), {"fused": False}), ((2, 3, 3, 3), {"updates_collections": None}),
-         ((2, 4, 3), {"updates_collections": None}), ((6, 3), {"fused": True})]
+         ((2, 4, 3), {"updates_collections": None}), ((6, 3), {"fused": True}),
+         ((2, 2, 3, 3, 3), {}), ((2, 2, 3, 3, 3), {"fused": False})]
 
 
 @pytest.mark.parametrize("shape, kwargs", CASES, ids=[f"{len(s)}d-{k}" for s, k in CASES])

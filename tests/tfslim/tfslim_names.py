@@ -21,7 +21,10 @@ SUBMODULES = ("losses", "metrics", "learning", "summaries", "evaluation", "model
 BEGIN, END = "<!-- tfslim-oracle:begin -->", "<!-- tfslim-oracle:end -->"
 
 _NHWC = "channels last only (`data_format='NCHW'` is a ValueError)"
-_STREAMING = "returns `(value_fn, update_fn)`; the batch given, if any, is added first; no metrics/updates collections"
+_VARIABLE_ARGS = ("no `caching_device`, `partitioner`, `custom_getter`, `use_resource`, `synchronization`, "
+                  "`aggregation`")
+_STREAMING = ("returns `(value_fn, update_fn)`, functions rather than tensors (the collections arguments receive "
+              "them); the batch given, if any, is added first, and may be left out")
 DIFFERENCES = {
     "batch_norm": "moving averages updated in place in the forward pass (no UPDATE_OPS); `batch_weights`, `renorm`, "
                   "`zero_debias_moving_mean`, `adjustment` unsupported; variable order and moving variance follow "
@@ -34,14 +37,24 @@ DIFFERENCES = {
                           "`sess.run`",
     "assign_from_values_fn": "the returned function ignores its session argument",
     "assign_from_checkpoint": "reads minislim's `.npz` checkpoints; `assign_op` is a function to call",
-    "assign_from_checkpoint_fn": "reads minislim's `.npz` checkpoints; returns a function of no arguments",
+    "assign_from_checkpoint_fn": "reads minislim's `.npz` checkpoints; returns a function of no arguments; no "
+                                 "`reshape_variables` (a shape mismatch is an error)",
+    "nets": "the module `slim.nets`: vgg, alexnet, overfeat, inception_v1, inception_v3, resnet_v1, resnet_v2 "
+            "(and lenet, cifarnet, mobilenet_v1); no inception_v2",
     "global_variable": "tf_slim 1.1's fails on TF 2.15 (it calls `variable_scope.variable`); minislim does what its "
                        "source says",
     "optimize_loss": "eager: each call is one training step and returns the loss; named optimizers are kept per scope",
+    "OPTIMIZER_CLS_NAMES": "no `Ftrl`: SGD, Momentum, Adam, RMSProp, Adagrad",
     "arg_scope": "ops keyed by `module.qualname` (survives re-running a notebook cell)",
     "arg_scope_func_key": "`module.qualname`, e.g. `minislim.layers.conv.convolution2d`",
-    "variable": "devices: CPU names only", "model_variable": "devices: CPU names only",
-    "local_variable": "never checkpointed by default",
+    "variable": "devices: CPU names only; " + _VARIABLE_ARGS, "model_variable": "devices: CPU names only; " + _VARIABLE_ARGS,
+    "local_variable": "never checkpointed by default; arguments `(initial_value, name='local', dtype=None)`",
+    "create_global_step": "no `graph` argument (the default graph's)",
+    "get_global_step": "no `graph` argument (the default graph's)",
+    "get_or_create_global_step": "no `graph` argument (the default graph's)",
+    "losses.cosine_distance": "`axis` defaults to -1; no deprecated `dim` alias",
+    "metrics.aggregate_metric_map": "its argument is named `names_to_metrics` (Metric objects or `(value, update)` "
+                                    "pairs)",
     "dropout": "random numbers from the graph's seeded `dropout` stream",
     "separable_conv2d": _NHWC + "; depthwise step computed as a dense block-diagonal convolution",
     "separable_convolution2d": _NHWC + "; depthwise step computed as a dense block-diagonal convolution",
@@ -60,7 +73,7 @@ DIFFERENCES = {
     "learning.create_train_op": "takes `loss_fn` (the model is run at every step) and returns a callable step",
     "evaluation.evaluate_once": "eager: `(checkpoint_path, eval_fn, data, metrics)`",
     "evaluation.evaluation_loop": "eager: polls a directory for new checkpoints",
-    "model_analyzer.analyze_vars": "prints by default",
+    "model_analyzer.analyze_vars": "prints by default (`print_info=True`)",
     "model_analyzer.analyze_ops": "takes a result tensor and reports per layer: output shape, multiply-adds, "
                                   "activation memory, im2col buffers (docs/model_analyzer.md)",
 }
@@ -133,6 +146,8 @@ def _lookup(minislim, path: str):
 
 def rows(tf_slim, minislim) -> list:
     """``[(tf_slim name, status, note)]`` for every public name, top level then submodules."""
+    import importlib
+    importlib.import_module("tf_slim.nets")  # listed whether or not a test imported it first
     names = [n for n in dir(tf_slim) if not n.startswith("_")]
     for sub in SUBMODULES:
         module = getattr(tf_slim, sub)
@@ -148,6 +163,8 @@ def rows(tf_slim, minislim) -> list:
         elif isinstance(tf_obj, types.ModuleType):
             if name in NOT_SUPPORTED:
                 table.append((name, "not supported", NOT_SUPPORTED[name]))
+            elif name in DIFFERENCES:
+                table.append((name, "supported, with a difference", DIFFERENCES[name]))
             elif name in SUBMODULES + ("layers", "utils"):
                 table.append((name, "supported", f"the module `slim.{name}`"))
             elif name in _SUBPACKAGES:
@@ -155,8 +172,8 @@ def rows(tf_slim, minislim) -> list:
             else:
                 table.append((name, "not API", _TF_MODULE))
         elif ours is not None:
-            table.append((name, "supported, with a difference" if name in DIFFERENCES else "supported",
-                          DIFFERENCES.get(name, "")))
+            note = DIFFERENCES.get(name) or (_STREAMING if name.startswith("metrics.streaming_") else "")
+            table.append((name, "supported, with a difference" if note else "supported", note))
         else:
             reason = NOT_SUPPORTED.get(name) or (_metric_reason(leaf) if name.startswith("metrics.") else None)
             table.append((name, "not supported", reason or "not implemented"))
