@@ -63,8 +63,12 @@ def run_time_banner(meta: dict, executed: str) -> str:
         if meta.get("load") is not None:
             measured += f"; load average {meta['load']:.1f} while it ran"
         measured += ")"
+    busy = ""
+    if meta.get("cpu_seconds") is not None and meta.get("load") is not None and meta["load"] > meta["cores"]:
+        # more processes wanted the cores than there were: the notebook waited for them
+        busy = f", on a busy machine (its own CPU time: {meta['cpu_seconds']:.0f} s)"
     return ('<div class="admonition info minislim-runtime" data-search-exclude>'
-            f'<p class="admonition-title">Run time: about {seconds:.0f} s</p>'
+            f'<p class="admonition-title">Run time: about {seconds:.0f} s{busy}</p>'
             f"<p>Executed for this site top to bottom in a fresh kernel: {measured}. "
             "The outputs below are from that run; "
             f'<a href="{html.escape(executed)}" download>download the notebook with them</a>.</p></div>')

@@ -154,11 +154,13 @@ def test_the_longest_notebook_by_its_last_run_goes_first(tmp_path, monkeypatch):
 def test_the_run_time_box_says_what_was_measured():
     hooks = load_hooks()
     box = hooks.run_time_banner({"run_seconds": 48.4, "cores": 2, "cpu_seconds": 2.9, "load": 11.0}, "n.ipynb")
-    assert "Run time: about 48 s" in box
+    assert "Run time: about 48 s, on a busy machine (its own CPU time: 3 s)" in box
     assert "48.4 s on a machine with 2 CPU cores (2.9 s of CPU time; load average 11.0 while it ran)" in box
     assert 'href="n.ipynb" download' in box
     older = hooks.run_time_banner({"run_seconds": 5.0, "cores": 2}, "n.ipynb")  # cached before CPU times
     assert "5.0 s on a machine with 2 CPU cores." in older and "CPU time" not in older
+    quiet = hooks.run_time_banner({"run_seconds": 5.0, "cores": 2, "cpu_seconds": 4.1, "load": 1.2}, "n.ipynb")
+    assert "Run time: about 5 s</p>" in quiet and "busy" not in quiet
 
 
 def test_notebook_pages_share_their_long_style_sheets(tmp_path):
