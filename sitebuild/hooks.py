@@ -6,9 +6,13 @@
   ``sitebuild/build.py`` when it executed it for the site).
 * nbconvert's template loads MathJax from a CDN: that block is removed (KaTeX, served by
   the site, renders the maths of every page; see ``assets/katex-init.js``).
+* nbconvert also writes its style sheets (about 0.6 MB, the same for every notebook) into
+  each notebook page: they are moved into files of the site (``assets/notebook/``) that
+  every notebook page links to, so the browser loads them once and the site is smaller.
 """
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import logging
@@ -23,6 +27,10 @@ log = logging.getLogger("mkdocs.hooks.minislim")
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE_DIR = "_source"
 MATHJAX_BLOCK = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.S)
+STYLE_BLOCK = re.compile(r"<style(?: type=\"text/css\")?>(.*?)</style>", re.S)
+#: a notebook page's style sheets at least this long (bytes) go into a shared file
+SHARED_STYLE_BYTES = 4096
+NOTEBOOK_CSS_DIR = "assets/notebook"
 _sources: set = set()
 
 
@@ -40,10 +48,30 @@ def page_sources(src_uri: str) -> list:
     return [f"docs/{src_uri}"]
 
 
-def run_time(abs_src_path: str):
-    """``(seconds, cores)`` stored in an executed notebook by sitebuild/build.py."""
-    meta = json.loads(Path(abs_src_path).read_text())["metadata"].get("minislim_site", {})
-    return meta.get("run_seconds"), meta.get("cores")
+def run_time(abs_src_path: str) -> dict:
+    """What sitebuild/build.py stored in an executed notebook: ``run_seconds``, ``cores``,
+    and where it could measure them ``cpu_seconds`` and ``load``."""
+    return json.loads(Path(abs_src_path).read_text())["metadata"].get("minislim_site", {})
+
+
+def run_time_banner(meta: dict, executed: str) -> str:
+    """The box at the top of a notebook page: how long the notebook took to run."""
+    seconds = meta["run_seconds"]
+    measured = f"{seconds:.1f} s on a machine with {meta['cores']} CPU cores"
+    if meta.get("cpu_seconds") is not None:
+        measured += f" ({meta['cpu_seconds']:.1f} s of CPU time"
+        if meta.get("load") is not None:
+            measured += f"; load average {meta['load']:.1f} while it ran"
+        measured += ")"
+    busy = ""
+    if meta.get("cpu_seconds") is not None and meta.get("load") is not None and meta["load"] > meta["cores"]:
+        # more processes wanted the cores than there were: the notebook waited for them
+        busy = f", on a busy machine (its own CPU time: {meta['cpu_seconds']:.0f} s)"
+    return ('<div class="admonition info minislim-runtime" data-search-exclude>'
+            f'<p class="admonition-title">Run time: about {seconds:.0f} s{busy}</p>'
+            f"<p>Executed for this site top to bottom in a fresh kernel: {measured}. "
+            "The outputs below are from that run; "
+            f'<a href="{html.escape(executed)}" download>download the notebook with them</a>.</p></div>')
 
 
 HEADING_ID = re.compile(r"<h[1-6][^>]*?\bid=\"([^\"]+)\"")
@@ -103,17 +131,32 @@ def on_page_content(content, page, config, files, **kwargs):
     if page.file.src_uri.endswith(".ipynb"):
         align_toc_with_headings(page, content)
         content = notebook_links(page, content, files)
-        seconds, cores = run_time(page.file.abs_src_path)
-        executed = Path(page.file.src_uri).name
-        banner = (
-            '<div class="admonition info minislim-runtime" data-search-exclude>'
-            f'<p class="admonition-title">Run time: about {seconds:.0f} s</p>'
-            f"<p>Executed for this site top to bottom in a fresh kernel: {seconds:.1f} s on a "
-            f"machine with {cores} CPU cores. The outputs below are from that run; "
-            f'<a href="{executed}" download>download the notebook with them</a>.</p></div>'
-            + banner)
+        banner = run_time_banner(run_time(page.file.abs_src_path), Path(page.file.src_uri).name) + banner
     head = re.search(r"</h1>", content)
     return content[:head.end()] + banner + content[head.end():] if head else banner + content
+
+
+def share_styles(output: str, page_url: str, site_dir: Path) -> str:
+    """Move a page's long ``<style>`` blocks into ``assets/notebook/<hash>.css`` (written once
+    per content) and link to them in their place, so that the order of the rules is kept."""
+    def replace(match):
+        css = match.group(1).strip()
+        if len(css) < SHARED_STYLE_BYTES:
+            return match.group(0)
+        name = f"{NOTEBOOK_CSS_DIR}/{hashlib.sha256(css.encode()).hexdigest()[:16]}.css"
+        target = site_dir / name
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(css + "\n", encoding="utf-8")
+        return f'<link rel="stylesheet" href="{get_relative_url(name, page_url)}">'
+
+    return STYLE_BLOCK.sub(replace, output)
+
+
+def on_post_page(output, page, config, **kwargs):
+    if page.file.src_uri.endswith(".ipynb"):
+        output = share_styles(output, page.url, Path(config["site_dir"]))
+    return output
 
 
 def on_post_build(config, **kwargs):

@@ -180,7 +180,7 @@ def test_notebook_runs_top_to_bottom_in_a_fresh_kernel(path, tmp_path, python3_k
     env = {**os.environ, "MPLBACKEND": INLINE_BACKEND, "PYTHONPATH": python_path}
     start = time.perf_counter()
     try:
-        client.execute(env=env)
+        client.execute(env=env, cleanup_kc=True)  # nbclient leaves a kernel it did not start running
     except CellExecutionError as error:
         pytest.fail(f"{path.name} failed in a cell:\n{error}", pytrace=False)
     elapsed = time.perf_counter() - start

@@ -93,6 +93,88 @@ def test_doctests_and_roles_become_markdown():
                                      "\nAfter.")
 
 
+def load_hooks():
+    pytest.importorskip("mkdocs", reason='the site extra is not installed: pip install -e ".[site]"')
+    spec = importlib.util.spec_from_file_location("site_hooks", ROOT / "sitebuild" / "hooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_notebook_is_executed_timed_and_its_kernel_shut_down(tmp_path):
+    pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    import os
+
+    import nbformat
+
+    build = load_builder()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import os\nos.getpid()")]
+    path = tmp_path / "01_tiny.ipynb"
+    nbformat.write(nb, path)
+    executed, seconds, cpu, load = build.execute(path, build.python3_kernelspec(tmp_path / "kernels"), threads=1)
+    pid = int(executed.cells[0].outputs[0]["data"]["text/plain"])
+    assert seconds > 0 and load >= 0
+    if Path("/proc").is_dir():
+        assert cpu is not None and 0 < cpu < seconds * (os.cpu_count() or 1) + 1
+        # nbclient leaves a kernel it did not start running: the build shuts it down (and reaps it)
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not Path(f"/proc/{pid}").exists(), "the notebook's kernel is still running"
+
+
+def test_cpu_seconds_of_a_process():
+    build = load_builder()
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("no /proc here")
+    import os
+
+    sum(i * i for i in range(300_000))
+    assert build.process_cpu_seconds(os.getpid()) > 0
+    assert build.process_cpu_seconds(2 ** 30) is None  # no such process
+
+
+def test_the_longest_notebook_by_its_last_run_goes_first(tmp_path, monkeypatch):
+    import nbformat
+
+    build = load_builder()
+    monkeypatch.setattr(build, "CACHE", tmp_path)
+    (tmp_path / "notebooks").mkdir()
+    for stem, seconds in [("01_a", 3.0), ("02_b", 90.0)]:
+        nb = nbformat.v4.new_notebook()
+        nb.metadata[build.META_KEY] = {"run_seconds": seconds, "cores": 2}
+        nbformat.write(nb, tmp_path / "notebooks" / f"{stem}-0123456789abcdef.ipynb")
+    names = [Path(f"{n}.ipynb") for n in ["01_a", "02_b", "03_new"]]
+    assert [build.previous_run_seconds(p) for p in names] == [3.0, 90.0, 0]
+    assert sorted(names, key=build.previous_run_seconds, reverse=True)[0].name == "02_b.ipynb"
+
+
+def test_the_run_time_box_says_what_was_measured():
+    hooks = load_hooks()
+    box = hooks.run_time_banner({"run_seconds": 48.4, "cores": 2, "cpu_seconds": 2.9, "load": 11.0}, "n.ipynb")
+    assert "Run time: about 48 s, on a busy machine (its own CPU time: 3 s)" in box
+    assert "48.4 s on a machine with 2 CPU cores (2.9 s of CPU time; load average 11.0 while it ran)" in box
+    assert 'href="n.ipynb" download' in box
+    older = hooks.run_time_banner({"run_seconds": 5.0, "cores": 2}, "n.ipynb")  # cached before CPU times
+    assert "5.0 s on a machine with 2 CPU cores." in older and "CPU time" not in older
+    quiet = hooks.run_time_banner({"run_seconds": 5.0, "cores": 2, "cpu_seconds": 4.1, "load": 1.2}, "n.ipynb")
+    assert "Run time: about 5 s</p>" in quiet and "busy" not in quiet
+
+
+def test_notebook_pages_share_their_long_style_sheets(tmp_path):
+    hooks = load_hooks()
+    long_css = "@charset \"UTF-8\";" + ".jupyter-wrapper{color:red}" * (hooks.SHARED_STYLE_BYTES // 20)
+    page = f'<head><style type="text/css">\n{long_css}</style><style>p{{margin:0}}</style></head>'
+    first = hooks.share_styles(page, "notebooks/01_a/", tmp_path)
+    second = hooks.share_styles(page, "notebooks/02_b/", tmp_path)
+    files = list((tmp_path / "assets" / "notebook").glob("*.css"))
+    assert len(files) == 1 and files[0].read_text().startswith("@charset")  # first bytes: @charset
+    link = f'<link rel="stylesheet" href="../../assets/notebook/{files[0].name}">'
+    assert first == second == f"<head>{link}<style>p{{margin:0}}</style></head>"  # short ones stay
+
+
 def test_page_problems_are_found(tmp_path):
     good = {"text": "costs $5", "katexErrors": [], "katex": 2, "sources": 1, "links": [],
             "images": [True, True], "runtime": "Run time: about 6 s"}
