@@ -12,8 +12,9 @@ Prints (as Markdown tables):
   image), against the target: twice the weights plus one im2col buffer;
 * ``load``: the median time of reading every tensor of a checkpoint (index, bytes, every
   CRC32C check) against reading all its files' bytes into memory (``readinto`` a fresh
-  buffer; both from the page cache), with the CRC32C backend in use and, when
-  google-crc32c is installed, with the NumPy one too. The checkpoint is ``--checkpoint``
+  buffer; both from the page cache, runs interleaved, one thread), with the CRC32C backend
+  in use and, when google-crc32c is installed, with the NumPy one too; wall time and the
+  process's CPU time (which leaves out waiting for a CPU on a shared machine). The checkpoint is ``--checkpoint``
   (e.g. one written by TensorFlow) or, by default, the net's weights written by
   ``write_v2``.
 
@@ -27,6 +28,7 @@ import glob
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -109,6 +111,23 @@ def checkpoint_files(prefix: str) -> list:
     return [prefix] if os.path.isfile(prefix) else sorted(glob.glob(glob.escape(prefix) + "-?????-of-?????"))
 
 
+def wall_and_cpu_times(functions: dict, repeats: int, warmup: int = 1) -> tuple:
+    """Median wall and CPU (this process's user + system) ms of each function, runs interleaved.
+
+    On a shared machine the wall time includes waiting for a CPU; the CPU time does not.
+    """
+    wall, cpu = {name: [] for name in functions}, {name: [] for name in functions}
+    for round_ in range(warmup + repeats):
+        for name, fn in functions.items():
+            start, start_cpu = time.perf_counter(), time.process_time()
+            fn()
+            if round_ >= warmup:
+                wall[name].append(time.perf_counter() - start)
+                cpu[name].append(time.process_time() - start_cpu)
+    return ({name: statistics.median(values) * 1e3 for name, values in wall.items()},
+            {name: statistics.median(values) * 1e3 for name, values in cpu.items()})
+
+
 def load_times(prefix: str, repeats: int) -> dict:
     """Median ms of reading ``prefix``'s files' bytes, and of ``read_all`` (per CRC32C backend)."""
     files = checkpoint_files(prefix)
@@ -128,7 +147,8 @@ def load_times(prefix: str, repeats: int) -> dict:
     functions = {"raw bytes": raw, f"read_all ({crc32c.backend()} CRC32C)": lambda: tf_format.read_all(prefix)}
     if crc32c.backend() != "numpy":
         functions["read_all (numpy CRC32C)"] = numpy_crc
-    times = median_times(functions, repeats, warmup=1)
+    times, cpu = wall_and_cpu_times(functions, repeats, warmup=1)
+    times["cpu"] = cpu
     times["bytes"] = sum(os.path.getsize(path) for path in files)
     times["format"] = tf_format.open_checkpoint(prefix).format
     return times
@@ -204,11 +224,14 @@ def main(argv=None) -> dict:
             print(f"| peak RSS (Python, NumPy, checkpoint, net, one image) | {rss / 2**20:.1f} |")
         if not args.no_load:
             load = load_times(prefix, args.repeats)
-            print(f"\n| load ({load['format']}, page cache) | ms | / raw |\n|---|---|---|")
-            print(f"| raw bytes ({load['bytes'] / 2**20:.0f} MiB) | {load['raw bytes']:.1f} | 1.00 |")
+            cpu = load["cpu"]
+            print(f"\n| load ({load['format']}, page cache) | ms | / raw | CPU ms | CPU / raw |\n|---|---|---|---|---|")
+            print(f"| raw bytes ({load['bytes'] / 2**20:.0f} MiB) | {load['raw bytes']:.1f} | 1.00 | "
+                  f"{cpu['raw bytes']:.1f} | 1.00 |")
             for name, value in load.items():
                 if name.startswith("read_all"):
-                    print(f"| {name} | {value:.1f} | {value / load['raw bytes']:.2f} |")
+                    print(f"| {name} | {value:.1f} | {value / load['raw bytes']:.2f} | {cpu[name]:.1f} | "
+                          f"{cpu[name] / cpu['raw bytes']:.2f} |")
             results["load"] = load
     finally:
         shutil.rmtree(directory)
