@@ -128,6 +128,12 @@ def wall_and_cpu_times(functions: dict, repeats: int, warmup: int = 1) -> tuple:
             {name: statistics.median(values) * 1e3 for name, values in cpu.items()})
 
 
+def _entries(checkpoint) -> list:
+    """The tensors' entries (dtype enum, shape) of a V2 or V1 checkpoint, in name order."""
+    entries = checkpoint.entries if checkpoint.format == "V2" else checkpoint.metas
+    return [entries[name] for name in sorted(entries)]
+
+
 def load_times(prefix: str, repeats: int) -> dict:
     """Median ms of reading ``prefix``'s files' bytes, and of ``read_all`` (per CRC32C backend)."""
     files = checkpoint_files(prefix)
@@ -137,6 +143,21 @@ def load_times(prefix: str, repeats: int) -> dict:
             with open(path, "rb") as handle:
                 handle.readinto(np.empty(os.path.getsize(path), np.uint8))
 
+    # the same bytes in fresh buffers of the tensors' sizes (then the rest): the loader's allocations
+    checkpoint = tf_format.open_checkpoint(prefix)
+    sizes = [int(np.prod(entry.shape, dtype=np.int64)) * (tf_format.DTYPES.get(entry.dtype, (0, None))[1]
+                                                          or np.dtype("S1")).itemsize for entry in _entries(checkpoint)]
+
+    def raw_pieces():
+        pending = list(sizes)
+        for path in files:
+            left = os.path.getsize(path)
+            with open(path, "rb") as handle:
+                while left:
+                    size = min(pending.pop(0) if pending else left, left)
+                    handle.readinto(np.empty(size, np.uint8))
+                    left -= size
+
     def numpy_crc():
         accelerated, crc32c.ACCELERATED = crc32c.ACCELERATED, None
         try:
@@ -144,7 +165,7 @@ def load_times(prefix: str, repeats: int) -> dict:
         finally:
             crc32c.ACCELERATED = accelerated
 
-    functions = {"raw bytes": raw, f"read_all ({crc32c.backend()} CRC32C)": lambda: tf_format.read_all(prefix)}
+    functions = {"raw bytes": raw, "raw bytes, tensor-sized buffers": raw_pieces, f"read_all ({crc32c.backend()} CRC32C)": lambda: tf_format.read_all(prefix)}
     if crc32c.backend() != "numpy":
         functions["read_all (numpy CRC32C)"] = numpy_crc
     times, cpu = wall_and_cpu_times(functions, repeats, warmup=1)
@@ -229,7 +250,7 @@ def main(argv=None) -> dict:
             print(f"| raw bytes ({load['bytes'] / 2**20:.0f} MiB) | {load['raw bytes']:.1f} | 1.00 | "
                   f"{cpu['raw bytes']:.1f} | 1.00 |")
             for name, value in load.items():
-                if name.startswith("read_all"):
+                if name.startswith("read_all") or name.startswith("raw bytes,"):
                     print(f"| {name} | {value:.1f} | {value / load['raw bytes']:.2f} | {cpu[name]:.1f} | "
                           f"{cpu[name] / cpu['raw bytes']:.2f} |")
             results["load"] = load
