@@ -12,8 +12,9 @@ Prints (as Markdown tables):
   image), against the target: twice the weights plus one im2col buffer;
 * ``load``: the median time of reading every tensor of a checkpoint (index, bytes, every
   CRC32C check) against reading all its files' bytes into memory (``readinto`` a fresh
-  buffer; both from the page cache), with the CRC32C backend in use and, when
-  google-crc32c is installed, with the NumPy one too. The checkpoint is ``--checkpoint``
+  buffer; both from the page cache, runs interleaved, one thread), with the CRC32C backend
+  in use and, when google-crc32c is installed, with the NumPy one too; wall time and the
+  process's CPU time (which leaves out waiting for a CPU on a shared machine). The checkpoint is ``--checkpoint``
   (e.g. one written by TensorFlow) or, by default, the net's weights written by
   ``write_v2``.
 
@@ -27,6 +28,7 @@ import glob
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -109,6 +111,29 @@ def checkpoint_files(prefix: str) -> list:
     return [prefix] if os.path.isfile(prefix) else sorted(glob.glob(glob.escape(prefix) + "-?????-of-?????"))
 
 
+def wall_and_cpu_times(functions: dict, repeats: int, warmup: int = 1) -> tuple:
+    """Median wall and CPU (this process's user + system) ms of each function, runs interleaved.
+
+    On a shared machine the wall time includes waiting for a CPU; the CPU time does not.
+    """
+    wall, cpu = {name: [] for name in functions}, {name: [] for name in functions}
+    for round_ in range(warmup + repeats):
+        for name, fn in functions.items():
+            start, start_cpu = time.perf_counter(), time.process_time()
+            fn()
+            if round_ >= warmup:
+                wall[name].append(time.perf_counter() - start)
+                cpu[name].append(time.process_time() - start_cpu)
+    return ({name: statistics.median(values) * 1e3 for name, values in wall.items()},
+            {name: statistics.median(values) * 1e3 for name, values in cpu.items()})
+
+
+def _entries(checkpoint) -> list:
+    """The tensors' entries (dtype enum, shape) of a V2 or V1 checkpoint, in name order."""
+    entries = checkpoint.entries if checkpoint.format == "V2" else checkpoint.metas
+    return [entries[name] for name in sorted(entries)]
+
+
 def load_times(prefix: str, repeats: int) -> dict:
     """Median ms of reading ``prefix``'s files' bytes, and of ``read_all`` (per CRC32C backend)."""
     files = checkpoint_files(prefix)
@@ -118,6 +143,21 @@ def load_times(prefix: str, repeats: int) -> dict:
             with open(path, "rb") as handle:
                 handle.readinto(np.empty(os.path.getsize(path), np.uint8))
 
+    # the same bytes in fresh buffers of the tensors' sizes (then the rest): the loader's allocations
+    checkpoint = tf_format.open_checkpoint(prefix)
+    sizes = [int(np.prod(entry.shape, dtype=np.int64)) * (tf_format.DTYPES.get(entry.dtype, (0, None))[1]
+                                                          or np.dtype("S1")).itemsize for entry in _entries(checkpoint)]
+
+    def raw_pieces():
+        pending = list(sizes)
+        for path in files:
+            left = os.path.getsize(path)
+            with open(path, "rb") as handle:
+                while left:
+                    size = min(pending.pop(0) if pending else left, left)
+                    handle.readinto(np.empty(size, np.uint8))
+                    left -= size
+
     def numpy_crc():
         accelerated, crc32c.ACCELERATED = crc32c.ACCELERATED, None
         try:
@@ -125,10 +165,11 @@ def load_times(prefix: str, repeats: int) -> dict:
         finally:
             crc32c.ACCELERATED = accelerated
 
-    functions = {"raw bytes": raw, f"read_all ({crc32c.backend()} CRC32C)": lambda: tf_format.read_all(prefix)}
+    functions = {"raw bytes": raw, "raw bytes, tensor-sized buffers": raw_pieces, f"read_all ({crc32c.backend()} CRC32C)": lambda: tf_format.read_all(prefix)}
     if crc32c.backend() != "numpy":
         functions["read_all (numpy CRC32C)"] = numpy_crc
-    times = median_times(functions, repeats, warmup=1)
+    times, cpu = wall_and_cpu_times(functions, repeats, warmup=1)
+    times["cpu"] = cpu
     times["bytes"] = sum(os.path.getsize(path) for path in files)
     times["format"] = tf_format.open_checkpoint(prefix).format
     return times
@@ -204,11 +245,14 @@ def main(argv=None) -> dict:
             print(f"| peak RSS (Python, NumPy, checkpoint, net, one image) | {rss / 2**20:.1f} |")
         if not args.no_load:
             load = load_times(prefix, args.repeats)
-            print(f"\n| load ({load['format']}, page cache) | ms | / raw |\n|---|---|---|")
-            print(f"| raw bytes ({load['bytes'] / 2**20:.0f} MiB) | {load['raw bytes']:.1f} | 1.00 |")
+            cpu = load["cpu"]
+            print(f"\n| load ({load['format']}, page cache) | ms | / raw | CPU ms | CPU / raw |\n|---|---|---|---|---|")
+            print(f"| raw bytes ({load['bytes'] / 2**20:.0f} MiB) | {load['raw bytes']:.1f} | 1.00 | "
+                  f"{cpu['raw bytes']:.1f} | 1.00 |")
             for name, value in load.items():
-                if name.startswith("read_all"):
-                    print(f"| {name} | {value:.1f} | {value / load['raw bytes']:.2f} |")
+                if name.startswith("read_all") or name.startswith("raw bytes,"):
+                    print(f"| {name} | {value:.1f} | {value / load['raw bytes']:.2f} | {cpu[name]:.1f} | "
+                          f"{cpu[name] / cpu['raw bytes']:.2f} |")
             results["load"] = load
     finally:
         shutil.rmtree(directory)

@@ -1,4 +1,4 @@
-"""CRC32C (Castagnoli), table-driven, in Python and NumPy: the checksum of TensorFlow's files.
+"""CRC32C (Castagnoli), in Python and NumPy: the checksum of TensorFlow's files.
 
 TensorFlow checks every block of a checkpoint's index and every tensor's bytes with
 CRC32C, the 32-bit cyclic redundancy check with the (reflected) polynomial ``0x82F63B78``,
@@ -8,25 +8,46 @@ itself contains CRCs does not degenerate.
 
 Two ways to compute it, with the same answer:
 
-* :func:`crc32c_python`: the textbook loop, one table lookup per byte (``TABLE[0]``).
-* :func:`crc32c`: for large buffers, NumPy. A CRC is linear over GF(2), so the buffer is
-  cut into ``LANES`` equal lanes, all lanes are run side by side four bytes at a time
-  ("slicing by 4": four tables, one per byte of a 32-bit word), and the lanes' results
-  are merged pairwise: ``crc(A + B) = shift(crc(A), len(B)) ^ crc(B)``, where ``shift`` is
-  the linear map "run the register through ``len(B)`` zero bytes", itself table-driven.
-  Zero bytes *in front of* data do not change a register that starts at 0, which is how
-  a buffer is padded to fill the lanes.
+* :func:`crc32c_python`: the textbook loop, one table lookup per byte. Read this one first.
+* :func:`crc32c_fast`: NumPy, for large buffers, by *folding* (below): a few XORs of whole
+  slices per byte instead of a table lookup, several GB/s.
 
-Both are far slower than reading the bytes from disk (the NumPy path runs at a few hundred
-MB/s: four table lookups per four bytes). When Google's C library is installed
-(``pip install -e ".[fastcrc]"``: the ``google-crc32c`` package, which uses the CPU's CRC32
-instruction), :func:`crc32c` hands large buffers to it instead, and the checks cost little
-next to the reading. Either way every checksum is computed and checked; :func:`backend`
-says which path is in use.
+:func:`crc32c` picks between them by size, or hands the buffer to Google's C library
+when it is installed (``pip install -e ".[fastcrc]"``: the ``google-crc32c`` package, which
+uses the CPU's CRC32 instruction). Every checksum is computed and checked either way;
+:func:`backend` says which path large buffers take.
+
+**Folding.** Read the bytes as a polynomial over GF(2) (each byte is eight coefficients;
+``z = x^8`` shifts by one byte). The CRC is the remainder of that polynomial modulo ``P``
+(the Castagnoli polynomial), so two strings of equal length whose polynomials differ by a
+multiple of ``P`` have the same CRC. A *sparse* multiple is the useful kind: TensorFlow's
+``P`` divides ``z^40145 + z^151 + z^48 + 1`` (:data:`BULK`). So a byte that stands 40,145
+bytes before some position can be removed and XORed in at 151, 48 and 0 bytes before that
+position instead: the CRC does not change, and the string got shorter. Doing this for a
+whole slice at once is three NumPy XORs of slices, long division by a four-term divisor.
+Squaring over GF(2) keeps a sum of powers a sum of powers (``(a + b)^2 = a^2 + b^2``), so
+``z^(40145 * 2^j) = z^(151 * 2^j) + z^(48 * 2^j) + 1`` too, and a buffer can be halved
+again and again. Two more facts make it a checksum routine:
+
+* zero bytes in front of the data do not change a register that starts at 0, so a buffer
+  can be padded at the front to any length;
+* the initial register is XORed into the first four bytes (that is what a reflected CRC
+  does with them), so ``crc32c(data, crc)`` is the plain remainder of ``data`` with those
+  four bytes changed.
+
+A large buffer is read in pieces of :data:`PIECE` bytes, each added to a running
+remainder (Horner's rule: remainder times ``z^PIECE`` plus the piece, which is again three
+XORs thanks to the divisor), and the final remainder is folded down to 290 bytes
+(:data:`FINAL`, a six-term divisor) whose CRC the plain loop finishes.
+
+Why four terms and not three: ``P`` has the factor ``x + 1``, so every multiple of it has
+an even number of terms; and CRC32C was chosen so that no four-term multiple is shorter
+than 5,244 bits. :data:`BULK` and :data:`FINAL` were found by a meet-in-the-middle search
+(``bench/crc32c_relations.py``); :func:`divides` checks them.
 
 >>> hex(crc32c(b"123456789"))      # the standard check value
 '0xe3069283'
->>> crc32c(b"hello, world") == crc32c_python(b"hello, world")
+>>> crc32c_fast(bytes(32)) == crc32c_python(bytes(32)) == 0x8A9136AA   # 32 zero bytes
 True
 >>> unmask(mask(0x12345678)) == 0x12345678
 True
@@ -37,9 +58,13 @@ import numpy as np
 
 POLYNOMIAL = 0x82F63B78  # Castagnoli, bit-reversed
 MASK_DELTA = 0xA282EAD8
-LANES = 65536             # lanes run side by side in the NumPy path
-PIECE = 1 << 24           # bytes per piece: bounds the extra memory the NumPy path needs
-_SMALL = 1 << 14          # below this many bytes the plain loop is faster
+
+# Sparse multiples of P, as (k, exponents): z^k = sum of z^e over the exponents (mod P), z = one byte.
+BULK = (40145, (151, 48, 0))                  # four terms: the pieces and the first halvings
+FINAL = (290, (136, 113, 107, 32, 0))          # six terms: the last few kilobytes, down to 290 bytes
+LEVEL = 2                                      # pieces use BULK squared twice: z^(4 k) = ...
+PIECE = BULK[0] << LEVEL                       # 160,580 bytes: remainder and piece stay in the CPU's cache
+_SMALL = 1 << 10                               # below this many bytes the plain loop is faster
 
 
 def _accelerated():
@@ -63,25 +88,18 @@ def backend() -> str:
     return "google-crc32c" if ACCELERATED is not None else "numpy"
 
 
-def _byte_table() -> np.ndarray:
-    """TABLE[0][b]: the register after shifting byte ``b`` through 8 steps of the division."""
-    table = np.arange(256, dtype=np.uint32)
-    for _ in range(8):
-        table = np.where(table & 1, (table >> 1) ^ np.uint32(POLYNOMIAL), table >> 1).astype(np.uint32)
+def _byte_table() -> list:
+    """TABLE[b]: the register after shifting byte ``b`` through 8 steps of the division."""
+    table = []
+    for byte in range(256):
+        register = byte
+        for _ in range(8):
+            register = (register >> 1) ^ (POLYNOMIAL if register & 1 else 0)
+        table.append(register)
     return table
 
 
-def _slicing_tables() -> np.ndarray:
-    """TABLE[k][b]: byte ``b`` followed by ``k`` zero bytes (slicing by 4)."""
-    tables = [_byte_table()]
-    for _ in range(3):
-        previous = tables[-1]
-        tables.append((previous >> 8) ^ tables[0][previous & 0xFF])
-    return np.stack(tables)
-
-
-TABLE = _slicing_tables()
-_TABLE0 = [int(v) for v in TABLE[0]]
+TABLE = _byte_table()
 
 
 def mask(crc: int) -> int:
@@ -99,95 +117,109 @@ def crc32c_python(data, crc: int = 0) -> int:
     """CRC32C of ``data`` (bytes-like), continuing from ``crc`` (the CRC of what came before)."""
     register = crc ^ 0xFFFFFFFF
     for byte in bytes(data):
-        register = _TABLE0[(register ^ byte) & 0xFF] ^ (register >> 8)
+        register = TABLE[(register ^ byte) & 0xFF] ^ (register >> 8)
     return register ^ 0xFFFFFFFF
 
 
-# --- linear maps on the 32-bit register, as the images of its 32 bits -----------------------------
+def divides(relation: tuple) -> bool:
+    """Whether P divides ``z^k + sum(z^e)`` for ``relation = (k, exponents)``.
 
-def _apply(images: np.ndarray, values):
-    """Apply the linear map given by ``images`` (image of bit j at ``images[j]``) to ``values``."""
-    values = np.asarray(values, dtype=np.uint32)
-    bits = (values[..., None] >> np.arange(32, dtype=np.uint32)) & 1
-    return np.bitwise_xor.reduce(np.where(bits.astype(bool), images, np.uint32(0)), axis=-1)
-
-
-def _one_zero_byte() -> np.ndarray:
-    bits = np.uint32(1) << np.arange(32, dtype=np.uint32)
-    return TABLE[0][bits & 0xFF] ^ (bits >> 8)
-
-
-_ZERO_BYTE = _one_zero_byte()
+    The polynomial, written out as bytes, is a 1 followed by zero bytes, with a 1 at the
+    positions of the other terms; P divides it exactly when its remainder, the CRC from a
+    zero register without the final inversion, is 0.
+    """
+    k, exponents = relation
+    terms = bytearray(k + 1)
+    terms[0] = 1                                   # z^k: the first of k + 1 bytes
+    for exponent in exponents:
+        terms[k - exponent] ^= 1                   # z^e: e bytes before the end
+    return crc32c_python(terms, 0xFFFFFFFF) ^ 0xFFFFFFFF == 0
 
 
-def zeros_shift(length: int) -> np.ndarray:
-    """The map "run the register through ``length`` zero bytes", by square-and-multiply."""
-    result = np.uint32(1) << np.arange(32, dtype=np.uint32)   # identity
-    power = _ZERO_BYTE
-    while length:
-        if length & 1:
-            result = _apply(power, result)
-        length >>= 1
-        if length:
-            power = _apply(power, power)
-    return result
+# --- the fast path: long division by sparse multiples of P, in NumPy slices ---------------------------
+
+def _divide(work: np.ndarray, length: int, shifts: list) -> np.ndarray:
+    """Fold the bytes in front of the last ``length`` bytes of ``work`` into them, in place.
+
+    ``z^length = sum(z^s for s in shifts)`` (mod P): the byte ``length`` bytes before a
+    position moves to ``s`` bytes before it, for each ``s``. Slices of ``length - max(shifts)``
+    bytes move at once (what they land on is after them), front to back, so bytes that
+    land in front of the last ``length`` move again. Returns the last ``length`` bytes.
+    """
+    step = length - max(shifts)
+    front = work.size - length
+    for start in range(0, front, step):
+        chunk = work[start:min(start + step, front)]
+        for shift in shifts:
+            target = work[start + length - shift:start + length - shift + chunk.size]
+            np.bitwise_xor(target, chunk, out=target)
+    return work[front:]
 
 
-def _shift_tables(images: np.ndarray) -> np.ndarray:
-    """Four 256-entry tables for applying ``images`` one byte of the register at a time."""
-    byte_bits = ((np.arange(256)[:, None] >> np.arange(8)) & 1).astype(bool)      # [256, 8]
-    return np.stack([np.bitwise_xor.reduce(np.where(byte_bits, images[8 * k:8 * k + 8], np.uint32(0)), axis=1)
-                     for k in range(4)])
+def fold(work: np.ndarray, relation: tuple) -> np.ndarray:
+    """Shorten ``work`` (uint8, changed in place) to at most ``k`` bytes with the same CRC.
+
+    Each step divides by the relation squared ``j`` times, ``z^(k 2^j)``, for the largest
+    ``k 2^j`` shorter than what is left: about halving it. Returns a view of ``work``.
+    """
+    k, exponents = relation
+    while work.size > k:
+        level = ((work.size - 1) // k).bit_length() - 1
+        work = _divide(work, k << level, [e << level for e in exponents])
+    return work
 
 
-def _lookup4(tables: np.ndarray, register: np.ndarray) -> np.ndarray:
-    return (tables[3][register >> 24] ^ tables[2][(register >> 16) & 0xFF] ^
-            tables[1][(register >> 8) & 0xFF] ^ tables[0][register & 0xFF])
+def _as_bytes(data) -> np.ndarray:
+    """A flat uint8 view of bytes, bytearray, memoryview, mmap or ndarray (no copy if contiguous)."""
+    if isinstance(data, np.ndarray):
+        return np.ascontiguousarray(data).reshape(-1).view(np.uint8)
+    return np.frombuffer(memoryview(data).cast("B"), dtype=np.uint8)
 
 
-def _raw_piece(piece: np.ndarray) -> int:
-    """The register after ``piece`` (uint8, any length) starting from 0, computed in lanes."""
-    lanes = LANES
-    while lanes > 1 and lanes * 64 > piece.size:
-        lanes //= 2
-    lane_length = -(-piece.size // lanes)
-    lane_length += -lane_length % 4
-    padded = np.zeros(lanes * lane_length, dtype=np.uint8)
-    padded[padded.size - piece.size:] = piece                  # zeros in front change nothing
-    words = padded.view("<u4").reshape(lanes, lane_length // 4).T.copy()   # [steps, lanes]
-    register = np.zeros(lanes, dtype=np.uint32)
-    tables = TABLE[::-1]  # the word's first byte has three more bytes after it: TABLE[3]
-    for word in words:
-        register ^= word
-        register = (tables[0][register & 0xFF] ^ tables[1][(register >> 8) & 0xFF] ^
-                    tables[2][(register >> 16) & 0xFF] ^ tables[3][register >> 24])
-    length = lane_length
-    while register.size > 1:                                  # merge neighbours pairwise
-        shift = _shift_tables(zeros_shift(length))
-        register = _lookup4(shift, register[0::2]) ^ register[1::2]
-        length *= 2
-    return int(register[0])
+def crc32c_fast(data, crc: int = 0) -> int:
+    """CRC32C of ``data`` (bytes-like or ndarray), continuing from ``crc``, by folding.
+
+    The same value as :func:`crc32c_python`. Memory: two buffers of about :data:`PIECE`
+    bytes; ``data`` is only read.
+    """
+    flat = _as_bytes(data)
+    size = flat.size
+    if size < 4:
+        return crc32c_python(flat, crc)
+    head = size % PIECE or PIECE          # the first piece, padded with zeros in front
+    if head < 4:                          # too short to take the register: the plain loop does it
+        return crc32c_fast(flat[head:], crc32c_python(flat[:head], crc))
+    shifts = [e << LEVEL for e in BULK[1]]          # z^PIECE = z^604 + z^192 + 1
+    top = max(shifts)
+    remainder = np.zeros(top + PIECE, np.uint8)     # [room for the product's high bytes | remainder]
+    spare = np.empty_like(remainder)
+    start = remainder.size - head
+    remainder[start:] = flat[:head]
+    remainder[start:start + 4] ^= np.frombuffer((crc ^ 0xFFFFFFFF).to_bytes(4, "little"), np.uint8)
+    for offset in range(head, size, PIECE):       # remainder = remainder * z^PIECE + piece
+        current = remainder[top:]
+        np.bitwise_xor(current, flat[offset:offset + PIECE], out=spare[top:])   # * 1 + piece
+        spare[:top] = 0
+        for shift in shifts[:-1]:                                              # * z^604, * z^192
+            target = spare[top - shift:top - shift + PIECE]
+            np.bitwise_xor(target, current, out=target)
+        _divide(spare, PIECE, shifts)                                          # back to PIECE bytes
+        remainder, spare = spare, remainder
+    residue = fold(fold(remainder[remainder.size - min(size, PIECE):], BULK), FINAL)
+    return crc32c_python(residue, 0xFFFFFFFF)       # register 0: the initial one is in the data
 
 
 def crc32c(data, crc: int = 0) -> int:
-    """CRC32C of ``data`` (bytes, bytearray, memoryview or ndarray), continuing from ``crc``.
+    """CRC32C of ``data`` (bytes, bytearray, memoryview, mmap or ndarray), continuing from ``crc``.
 
-    Uses Google's C library when it is installed (:data:`ACCELERATED`), else NumPy lanes for
-    large buffers (a few hundred MB/s) and the plain loop for small ones; the extra memory
-    is at most two pieces of :data:`PIECE` bytes.
+    Google's C library when it is installed (:data:`ACCELERATED`), else the plain loop for
+    small buffers and :func:`crc32c_fast` for large ones.
     """
-    if isinstance(data, np.ndarray):
-        flat = np.ascontiguousarray(data).reshape(-1).view(np.uint8)
-    else:
-        flat = np.frombuffer(memoryview(data).cast("B"), dtype=np.uint8)
+    flat = _as_bytes(data)
     if ACCELERATED is not None:
         flat = flat.view()
         flat.flags.writeable = False      # the C library takes read-only buffers only
         return ACCELERATED.extend(crc, flat)
     if flat.size < _SMALL:
-        return crc32c_python(flat.tobytes(), crc)
-    register = crc ^ 0xFFFFFFFF
-    for start in range(0, flat.size, PIECE):
-        piece = flat[start:start + PIECE]
-        register = int(_apply(zeros_shift(piece.size), register)) ^ _raw_piece(piece)
-    return register ^ 0xFFFFFFFF
+        return crc32c_python(flat, crc)
+    return crc32c_fast(flat, crc)

@@ -34,55 +34,7 @@ def copy_checkpoint(prefix: str, directory) -> str:
     return os.path.join(str(directory), prefix)
 
 
-# --- CRC32C -------------------------------------------------------------------------------------------
-
-def test_crc32c_matches_the_standard_check_value_and_a_bitwise_reference(rng):
-    def bitwise(data):
-        register = 0xFFFFFFFF
-        for byte in data:
-            register ^= byte
-            for _ in range(8):
-                register = (register >> 1) ^ (0x82F63B78 if register & 1 else 0)
-        return register ^ 0xFFFFFFFF
-
-    assert crc.crc32c(b"123456789") == bitwise(b"123456789") == 0xE3069283
-    data = rng.integers(0, 256, 300, dtype=np.uint8).tobytes()
-    assert crc.crc32c_python(data) == bitwise(data)
-
-
-@pytest.mark.parametrize("size", [0, 1, 3, 4, 16383, 16384, 16385, 70001, 262147])
-def test_numpy_lanes_give_the_same_crc_as_the_byte_loop(rng, size, monkeypatch):
-    monkeypatch.setattr(crc, "ACCELERATED", None)   # the NumPy path, even where google-crc32c is installed
-    assert crc.backend() == "numpy"
-    data = rng.integers(0, 256, size, dtype=np.uint8)
-    expected = crc.crc32c_python(data.tobytes())
-    assert crc.crc32c(data) == expected
-    monkeypatch.setattr(crc, "PIECE", 65536)  # several pieces, each merged into the next
-    assert crc.crc32c(data) == expected
-    assert crc.crc32c(data[size // 3:], crc.crc32c(data[:size // 3])) == expected  # continuing
-
-
-@pytest.mark.parametrize("size", [0, 1, 5, 70001])
-def test_the_optional_c_library_gives_the_same_crc_for_every_input_type(rng, size):
-    """google-crc32c (the fastcrc extra), where installed, on bytes, memoryviews, read-only
-    memory maps' views and writable arrays of any dtype, continuing from a previous CRC."""
-    if crc.ACCELERATED is None:
-        pytest.skip("google-crc32c (C implementation) is not installed")
-    assert crc.backend() == "google-crc32c"
-    data = rng.integers(0, 256, size, dtype=np.uint8)
-    expected = crc.crc32c_python(data.tobytes())
-    floats = np.frombuffer(data.tobytes() + bytes(-size % 4), np.float32)
-    for value in (data, data.tobytes(), memoryview(data.tobytes()), bytearray(data.tobytes())):
-        assert crc.crc32c(value) == expected
-    assert crc.crc32c(floats.copy()) == crc.crc32c_python(floats.tobytes())
-    assert crc.crc32c(data[size // 3:], crc.crc32c(data[:size // 3])) == expected
-
-
-def test_mask_is_tensorflows_rotation_plus_constant():
-    assert crc.mask(0) == 0xA282EAD8
-    assert crc.mask(0x80000000) == (0x00010000 + 0xA282EAD8) & 0xFFFFFFFF  # rotated right by 15
-    for value in (0, 1, 0xDEADBEEF, 0xFFFFFFFF):
-        assert crc.unmask(crc.mask(value)) == value
+# CRC32C itself: tests/checkpoint/test_crc32c.py
 
 
 # --- reading what TensorFlow wrote ------------------------------------------------------------------------
