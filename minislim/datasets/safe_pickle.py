@@ -19,7 +19,7 @@ dict or set is refused; the object that comes back is then a tree no bigger than
 file. The pure-Python unpickler is used because it lets the memo be checked; it reads
 a 30 MB CIFAR-10 batch in milliseconds (the pixels are one bytes opcode). NumPy arrays
 must come from ``_reconstruct(ndarray, (0,), ...)`` as NumPy pickles them, never from a
-shape that allocates.
+shape that allocates, and a dtype's pickled state may say nothing but its byte order.
 
 >>> import io, pickle
 >>> import numpy as np
@@ -114,6 +114,28 @@ def _resolve(where: str, name: str):
     return getattr(_numpy_core(where), name)
 
 
+def _check_dtype_state(dtype: np.dtype, state) -> None:
+    """Refuse a dtype state (a BUILD on a ``numpy.dtype``) that says more than the byte order.
+
+    NumPy pickles a dtype as ``dtype(spec, False, True)``, a fresh copy, then applies the
+    state ``(version, byte order, subarray, names, fields, item size, alignment, flags[,
+    metadata])`` to it in place, trusting it: flags that say a ``uint8`` holds Python
+    objects make NumPy take the pixels for object pointers. So the state must equal the
+    fresh dtype's own, except for the byte order (and a datetime's unit, in the metadata):
+    structured and subarray dtypes, which CIFAR-10 never uses, are refused with it.
+    """
+    own = dtype.__reduce__()[2]
+    if not isinstance(state, tuple) or len(state) != len(own) or state[0] not in (3, 4):
+        raise pickle.UnpicklingError(f"refusing the dtype state {state!r:.80} for {dtype}: not a dtype's state")
+    native = own[1] == "|"
+    order_ok = state[1] in (("|",) if native else ("<", ">", "="))
+    same = all(mine == theirs for index, (mine, theirs) in enumerate(zip(own, state))
+               if index not in (0, 1) and not (index == 8 and dtype.kind in "Mm"))
+    if not (order_ok and same):
+        raise pickle.UnpicklingError(f"refusing the dtype state {state!r:.80} for {dtype}: only a byte order may "
+                                     f"differ from its own state {own!r:.80}")
+
+
 CONTAINERS = (list, tuple, dict, set, frozenset)
 
 
@@ -152,6 +174,14 @@ class RestrictedUnpickler(pickle._Unpickler):
 
     def persistent_load(self, pid):
         raise pickle.UnpicklingError("refusing to unpickle a persistent id")
+
+    def load_build(self):
+        """BUILD (``obj.__setstate__(state)``): a dtype's state is checked first."""
+        if len(self.stack) >= 2 and isinstance(self.stack[-2], np.dtype):
+            _check_dtype_state(self.stack[-2], self.stack[-1])
+        super().load_build()
+
+    dispatch = {**pickle._Unpickler.dispatch, pickle.BUILD[0]: load_build}
 
 
 def load(file) -> Any:
