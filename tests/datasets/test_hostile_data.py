@@ -147,3 +147,39 @@ def test_arrays_of_plain_dtypes_still_load_with_their_byte_order(dtype):
         back = safe_pickle.loads(blob)
         assert back.dtype.str == pickle.loads(blob).dtype.str  # as NumPy's own unpickling gives it
         np.testing.assert_array_equal(back, value)
+
+
+def test_numpy_ndarray_cannot_be_called_with_a_shape():
+    """NumPy's pickles pass ``numpy.ndarray`` to ``_reconstruct`` as an argument; called
+    itself, ``ndarray((10**9,), "u1")`` from 35 bytes would allocate a gigabyte."""
+    blob = b"\x80\x02cnumpy\nndarray\n\x8a\x05" + (10**9).to_bytes(5, "little") + b"\x85X\x02\x00\x00\x00u1\x86R."
+    with pytest.raises(pickle.UnpicklingError, match=r"refusing numpy\.ndarray\(\) called directly"):
+        safe_pickle.loads(blob)
+
+
+def test_an_array_state_whose_data_does_not_fill_its_shape_is_refused():
+    blob = pickle.dumps(np.arange(6, dtype=np.uint8), protocol=2)
+    bad = blob.replace(b"K\x06\x85", b"J\x00\xca\x9a\x3b\x85", 1)  # the state's shape (6,) -> (10**9,)
+    assert bad != blob
+    with pytest.raises(pickle.UnpicklingError, match=r"shape \(1000000000,\) of uint8 needs 1000000000 bytes, the "
+                                                     r"pickle holds 6"):
+        safe_pickle.loads(bad)
+
+
+def test_an_object_array_whose_shape_lies_is_refused_without_crashing():
+    """NumPy's ``ndarray.__setstate__`` of an object array longer than its list of items
+    crashes the interpreter (a segmentation fault): object arrays are refused, in a child
+    process so that the suite survives the crash this guards against."""
+    blob = pickle.dumps(np.array([1, 2], dtype=object), protocol=2)
+    bad = blob.replace(b"K\x02\x85", b"J\x00\xca\x9a\x3b\x85", 1)  # shape (2,) -> (10**9,)
+    assert bad != blob
+    child = subprocess.run([sys.executable, "-c", textwrap.dedent(f"""
+        import pickle
+        from minislim.datasets import safe_pickle
+        try:
+            safe_pickle.loads({bad!r})
+        except pickle.UnpicklingError as error:
+            print(error)
+        """)], capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": ROOT})
+    assert child.returncode == 0, (child.returncode, child.stderr)
+    assert "refusing to unpickle numpy.dtype('O8'): object arrays" in child.stdout
