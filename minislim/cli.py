@@ -348,6 +348,9 @@ def processes_note(comm, batch_size: int) -> str:
 # --- eval ---------------------------------------------------------------------------------
 
 def cmd_eval(args) -> int:
+    if not os.path.isdir(args.logdir):
+        what = "is a file, not a directory" if os.path.exists(args.logdir) else "does not exist"
+        raise UsageError(f"logdir {args.logdir} {what}")
     config = read_config(args.logdir)
     if config is None:
         raise UsageError(f"logdir {args.logdir} holds no {CONFIG}: train into it first "

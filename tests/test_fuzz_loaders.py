@@ -19,6 +19,8 @@ from minislim import checkpoint
 from minislim.checkpoint.format import CheckpointError
 from minislim.datasets import DatasetError, cifar10, mnist
 
+# an exception NumPy could only report as "ignored" (a broken dtype freed) fails the test too
+pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
 FAST = settings(max_examples=60, deadline=1000, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 FOLDER = tempfile.mkdtemp(prefix="minislim-fuzz-")

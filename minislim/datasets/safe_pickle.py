@@ -19,7 +19,9 @@ dict or set is refused; the object that comes back is then a tree no bigger than
 file. The pure-Python unpickler is used because it lets the memo be checked; it reads
 a 30 MB CIFAR-10 batch in milliseconds (the pixels are one bytes opcode). NumPy arrays
 must come from ``_reconstruct(ndarray, (0,), ...)`` as NumPy pickles them, never from a
-shape that allocates.
+shape that allocates (``numpy.ndarray`` itself cannot be called), with exactly the bytes
+their shape needs; a dtype's pickled state may say nothing but its byte order, and object,
+structured and subarray dtypes are refused.
 
 >>> import io, pickle
 >>> import numpy as np
@@ -76,6 +78,54 @@ ALLOWED_GLOBALS = {
 }
 
 
+class _ArrayClass:
+    """What a pickle gets for ``numpy.ndarray``: NumPy's pickles pass the class to
+    ``_reconstruct`` as an argument; called itself, ``ndarray((10**9,), "u1")`` (35 bytes)
+    would allocate a gigabyte, so calling it is refused."""
+
+    def __call__(self, *args, **kwargs):
+        raise pickle.UnpicklingError("refusing numpy.ndarray() called directly: an array may only be rebuilt from "
+                                     "its data, as NumPy pickles it")
+
+
+ARRAY_CLASS = _ArrayClass()
+
+
+def _plain_dtype(spec, align=False, copy=False):
+    """``numpy.dtype(spec, align, copy)`` for a type name; refused: object arrays (NumPy's
+    ``__setstate__`` of an object array whose list is shorter than its shape crashes the
+    interpreter) and structured or subarray dtypes (CIFAR-10 has none)."""
+    if isinstance(spec, bytes):  # a Python 2 pickle's str, read as bytes
+        spec = spec.decode("latin1")
+    if not isinstance(spec, str):
+        raise pickle.UnpicklingError(f"refusing to unpickle numpy.dtype({spec!r:.40}): only a type name is allowed")
+    dtype = np.dtype(spec, align, copy)
+    if dtype.hasobject:
+        raise pickle.UnpicklingError(f"refusing to unpickle numpy.dtype({spec!r}): object arrays (Python objects) "
+                                     "are not plain data")
+    if dtype.fields is not None or dtype.subdtype is not None:
+        raise pickle.UnpicklingError(f"refusing to unpickle numpy.dtype({spec!r}): only plain (not structured "
+                                     "or subarray) dtypes are allowed")
+    return dtype
+
+
+def _check_array_state(array: np.ndarray, state) -> None:
+    """An array's pickled state ``(version, shape, dtype, fortran, data)`` must hold exactly
+    the bytes its shape needs (checked here, before NumPy sizes anything)."""
+    if not (isinstance(state, tuple) and len(state) == 5 and isinstance(state[1], tuple)
+            and all(isinstance(n, int) and n >= 0 for n in state[1]) and isinstance(state[2], np.dtype)
+            and isinstance(state[4], (bytes, bytearray))):
+        raise pickle.UnpicklingError(f"refusing the array state {state!r:.80}: not (version, shape, dtype, "
+                                     "fortran order, bytes)")
+    shape, dtype, data = state[1], state[2], state[4]
+    needed = dtype.itemsize
+    for n in shape:
+        needed *= n
+    if needed != len(data):
+        raise pickle.UnpicklingError(f"refusing the array state: shape {shape} of {dtype} needs {needed} bytes, the "
+                                     f"pickle holds {len(data)}")
+
+
 def _from_data(kind):
     """``kind(...)`` for data only: ``bytes(10**12)`` (a size, not data) is refused."""
     def build(*args):
@@ -96,22 +146,44 @@ def _numpy_core(submodule: str):
 
 def _empty_array(subtype, shape, dtype):
     """NumPy's ``_reconstruct``, for the empty array its pickles start from: no allocation."""
-    if subtype is not np.ndarray or not isinstance(shape, tuple) or \
+    if subtype not in (ARRAY_CLASS, np.ndarray) or not isinstance(shape, tuple) or \
             not all(isinstance(n, int) for n in shape) or 0 not in shape:
         raise pickle.UnpicklingError("refusing _reconstruct of anything but an empty ndarray")
-    return _numpy_core("multiarray")._reconstruct(subtype, shape, dtype)
+    return _numpy_core("multiarray")._reconstruct(np.ndarray, shape, dtype)
 
 
 def _resolve(where: str, name: str):
     if where == "multiarray" and name == "_reconstruct":
         return _empty_array
     if where == "numpy":
-        return getattr(importlib.import_module("numpy"), name)
+        return ARRAY_CLASS if name == "ndarray" else _plain_dtype
     if where == "safe":
         return _from_data(bytes if name == "bytes" else bytearray)
     if where in ("_codecs", "builtins"):
         return getattr(importlib.import_module(where), name)
     return getattr(_numpy_core(where), name)
+
+
+def _check_dtype_state(dtype: np.dtype, state) -> None:
+    """Refuse a dtype state (a BUILD on a ``numpy.dtype``) that says more than the byte order.
+
+    NumPy pickles a dtype as ``dtype(spec, False, True)``, a fresh copy, then applies the
+    state ``(version, byte order, subarray, names, fields, item size, alignment, flags[,
+    metadata])`` to it in place, trusting it: flags that say a ``uint8`` holds Python
+    objects make NumPy take the pixels for object pointers. So the state must equal the
+    fresh dtype's own, except for the byte order (and a datetime's unit, in the metadata):
+    structured and subarray dtypes, which CIFAR-10 never uses, are refused with it.
+    """
+    own = dtype.__reduce__()[2]
+    if not isinstance(state, tuple) or len(state) != len(own) or state[0] not in (3, 4):
+        raise pickle.UnpicklingError(f"refusing the dtype state {state!r:.80} for {dtype}: not a dtype's state")
+    order = state[1].decode("latin1") if isinstance(state[1], bytes) else state[1]  # bytes: Python 2's str
+    order_ok = order in (("|",) if own[1] == "|" else ("<", ">", "="))
+    same = all(mine == theirs for index, (mine, theirs) in enumerate(zip(own, state))
+               if index not in (0, 1) and not (index == 8 and dtype.kind in "Mm"))
+    if not (order_ok and same):
+        raise pickle.UnpicklingError(f"refusing the dtype state {state!r:.80} for {dtype}: only a byte order may "
+                                     f"differ from its own state {own!r:.80}")
 
 
 CONTAINERS = (list, tuple, dict, set, frozenset)
@@ -152,6 +224,16 @@ class RestrictedUnpickler(pickle._Unpickler):
 
     def persistent_load(self, pid):
         raise pickle.UnpicklingError("refusing to unpickle a persistent id")
+
+    def load_build(self):
+        """BUILD (``obj.__setstate__(state)``): a dtype's or an array's state is checked first."""
+        if len(self.stack) >= 2 and isinstance(self.stack[-2], np.dtype):
+            _check_dtype_state(self.stack[-2], self.stack[-1])
+        elif len(self.stack) >= 2 and isinstance(self.stack[-2], np.ndarray):
+            _check_array_state(self.stack[-2], self.stack[-1])
+        super().load_build()
+
+    dispatch = {**pickle._Unpickler.dispatch, pickle.BUILD[0]: load_build}
 
 
 def load(file) -> Any:

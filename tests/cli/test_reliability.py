@@ -284,3 +284,10 @@ def test_check_split_catches_what_a_loader_let_through():
 def test_absurd_numbers_are_usage_errors(args, message, tmp_path, capsys):
     code, _, err = run(args + (["--logdir", str(tmp_path / "run")] if args[0] == "train" else []), capsys)
     assert code == 2 and one_line(err) and message in err, err
+
+
+def test_eval_of_a_logdir_that_is_a_file_or_missing_says_so(tmp_path, capsys):
+    (tmp_path / "a_file").write_text("")
+    for logdir, what in ((tmp_path / "a_file", "is a file, not a directory"), (tmp_path / "nowhere", "does not exist")):
+        code, _, err = run(["eval", "--logdir", str(logdir)], capsys)
+        assert code == 2 and one_line(err) and f"logdir {logdir} {what}" in err, err

@@ -126,6 +126,9 @@ def test_soak_training_with_concurrent_evals(tmp_path):
 
     warm = [s for s in samples if s[0] >= STEPS // 5]
     assert len(warm) >= 10, f"too few samples after warm-up: {len(samples)}"
+    print(f"soak: {STEPS} steps, {len(evals)} evals, {len(warm)} samples after warm-up: open fds "
+          f"{min(s[1] for s in warm)}-{max(s[1] for s in warm)} (first {warm[0][1]}), resident memory "
+          f"{warm[0][2]} KB first, {max(s[2] for s in warm)} KB at most")  # the figures, with pytest -s
     assert max(fds for _, fds, _ in warm) <= warm[0][1] + 2, warm  # no descriptor leaks (a save may be open)
     assert max(rss for _, _, rss in warm) <= 1.10 * warm[0][2], (warm[0], max(warm, key=lambda s: s[2]))
 

@@ -106,3 +106,80 @@ def test_a_gzipped_idx_claiming_more_than_deflate_can_give_is_refused(tmp_path):
         f.write(idx_header(100, 28, 28) + np.random.default_rng(0).bytes(1000))
     with pytest.raises(DatasetError, match="truncated or corrupt"):
         mnist.read_idx(path, ndim=3)
+
+
+def dtype_state_pickle(value, field, new):
+    """``value`` pickled (protocol 2) with one field of its dtype's state replaced by ``new``.
+
+    NumPy pickles a dtype as ``dtype(spec, False, True)`` (a fresh copy) followed by a
+    BUILD with the state ``(3, endian, subarray, names, fields, elsize, alignment, flags)``.
+    """
+    blob = pickle.dumps(value, protocol=2)
+    # after the endian string: subarray, names, fields (None), elsize, alignment (-1), flags (0)
+    state = blob.index(b"NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00t")
+    fields = {"subarray": (0, b"N"), "elsize": (3, b"J\xff\xff\xff\xff"), "flags": (13, b"K\x00")}
+    at, old = fields[field]
+    start = state + at
+    assert blob[start:start + len(old)] == old
+    return blob[:start] + new + blob[start + len(old):]
+
+
+@pytest.mark.parametrize("field, new", [
+    ("flags", b"K\x01"),                 # "holds Python objects": uint8 bytes taken for pointers
+    ("flags", b"K\x3f"),                 # every flag, "list pickle" among them
+    ("elsize", b"K\x40"),                # a uint8 of 64 bytes
+    ("subarray", b"(K\x02K\x02t"),       # not a (dtype, shape) pair
+])
+def test_a_dtype_whose_pickled_state_lies_is_refused(field, new):
+    """A dtype's state is applied in place by NumPy's __setstate__; flags that say a uint8
+    holds Python objects make NumPy treat the pixels as object pointers (internal errors
+    on NumPy 2, reference counts of garbage on older ones). Found by tests/test_fuzz_loaders.py."""
+    blob = dtype_state_pickle(np.arange(6, dtype=np.uint8), field, new)
+    with pytest.raises(pickle.UnpicklingError, match="refusing the dtype state"):
+        safe_pickle.loads(blob)
+
+
+@pytest.mark.parametrize("dtype", ["<u1", ">i4", "<f8", "|b1", "<c16", "S3", "<U2", "<M8[s]"])
+def test_arrays_of_plain_dtypes_still_load_with_their_byte_order(dtype):
+    value = np.arange(4).astype(dtype)
+    for protocol in (2, 4, 5):
+        blob = pickle.dumps(value, protocol=protocol)
+        back = safe_pickle.loads(blob)
+        assert back.dtype.str == pickle.loads(blob).dtype.str  # as NumPy's own unpickling gives it
+        np.testing.assert_array_equal(back, value)
+
+
+def test_numpy_ndarray_cannot_be_called_with_a_shape():
+    """NumPy's pickles pass ``numpy.ndarray`` to ``_reconstruct`` as an argument; called
+    itself, ``ndarray((10**9,), "u1")`` from 35 bytes would allocate a gigabyte."""
+    blob = b"\x80\x02cnumpy\nndarray\n\x8a\x05" + (10**9).to_bytes(5, "little") + b"\x85X\x02\x00\x00\x00u1\x86R."
+    with pytest.raises(pickle.UnpicklingError, match=r"refusing numpy\.ndarray\(\) called directly"):
+        safe_pickle.loads(blob)
+
+
+def test_an_array_state_whose_data_does_not_fill_its_shape_is_refused():
+    blob = pickle.dumps(np.arange(6, dtype=np.uint8), protocol=2)
+    bad = blob.replace(b"K\x06\x85", b"J\x00\xca\x9a\x3b\x85", 1)  # the state's shape (6,) -> (10**9,)
+    assert bad != blob
+    with pytest.raises(pickle.UnpicklingError, match=r"shape \(1000000000,\) of uint8 needs 1000000000 bytes, the "
+                                                     r"pickle holds 6"):
+        safe_pickle.loads(bad)
+
+
+def test_an_object_array_whose_shape_lies_is_refused_without_crashing():
+    """NumPy's ``ndarray.__setstate__`` of an object array longer than its list of items
+    crashes the interpreter (a segmentation fault): object arrays are refused, in a child
+    process so that the suite survives the crash this guards against."""
+    blob = pickle.dumps(np.array([1, 2], dtype=object), protocol=2)
+    bad = blob.replace(b"K\x02\x85", b"J\x00\xca\x9a\x3b\x85", 1)  # shape (2,) -> (10**9,)
+    assert bad != blob
+    child = subprocess.run([sys.executable, "-c", textwrap.dedent(f"""
+        import pickle
+        from minislim.datasets import safe_pickle
+        try:
+            safe_pickle.loads({bad!r})
+        except pickle.UnpicklingError as error:
+            print(error)
+        """)], capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": ROOT})
+    assert child.returncode == 0, (child.returncode, child.stderr)
+    assert "refusing to unpickle numpy.dtype('O8'): object arrays" in child.stdout

@@ -182,3 +182,16 @@ def test_unusable_logdirs_raise_logdir_error(tmp_path):
         train(tiny_op(), DATA, tmp_path / "file", number_of_steps=1)
     with pytest.raises(LogdirError, match="cannot create logdir .*file/sub: .*Not a directory"):
         train(tiny_op(), DATA, tmp_path / "file" / "sub", number_of_steps=1)
+
+
+def test_a_second_signal_during_a_step_cuts_it_and_saves_the_last_whole_step(tmp_path):
+    def hook(step):  # inside step 3's loss: Ctrl-C, then Ctrl-C again before the step ends
+        if step == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), signal.SIGINT)
+    lines = []
+    with pytest.raises(Interrupted) as caught:
+        train(tiny_op(hook), DATA, tmp_path, number_of_steps=50, log_every_n_steps=0, log_fn=lines.append)
+    assert caught.value.exit_code == 130
+    assert lines[-1] == f"Interrupted at step 2: saved {tmp_path / 'model.ckpt-2.npz'}"
+    assert checkpoint.read(tmp_path / "model.ckpt-2.npz").global_step == 2
