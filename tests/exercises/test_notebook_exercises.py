@@ -1,7 +1,8 @@
 """Every exercise is done in a notebook: the built notebook's cell shows its skeleton verbatim
 (so the tested skeleton is the one students see), right before the ``exercises.check`` call
-that names it. The skeleton has one source, ``minislim/exercises/skeletons/<name>.py``: the
-notebook's source holds an ``# include:`` line that notebooks/build_notebooks.py expands."""
+that names it; every notebook, 01 to 15, has at least one. The skeleton has one source,
+``minislim/exercises/skeletons/<name>.py``: the notebook's source holds an ``# include:``
+line that notebooks/build_notebooks.py expands."""
 import re
 from pathlib import Path
 
@@ -49,5 +50,5 @@ def test_the_notebook_source_includes_the_skeleton_file_rather_than_a_copy(name)
 
 def test_the_notebooks_with_exercises():
     with_exercises = {stem for stem, cells in built_cells().items() if any(CHECK_CALL.search(c) for c in cells)}
-    for number in range(1, 6):
+    for number in range(1, 16):
         assert any(stem.startswith(f"{number:02d}_") for stem in with_exercises), f"notebook {number:02d} has none"

@@ -600,8 +600,8 @@ def bn_backward_direct_only(g, x_hat, gamma, sigma):
 
 
 def bn_backward_no_variance_path(g, x_hat, gamma, sigma):
-    d = g * gamma
-    return (d - d.mean(axis=0)) / sigma
+    right = solution("batch_norm_backward")(g, x_hat, gamma, sigma)
+    return right + x_hat * (g * gamma * x_hat).mean(axis=0) / sigma  # the variance's term taken back out
 
 
 def bn_backward_means_over_features(g, x_hat, gamma, sigma):
@@ -662,21 +662,22 @@ def probe_bias_not_summed(features, labels, w, b):
     return grad_w, (p - np.eye(w.shape[1])[labels]) / len(labels)
 
 
+def log_softmax(logits):
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
 def smoothing_over_the_others(logits, labels, smoothing):
     n, c = logits.shape
     target = np.full((n, c), smoothing / (c - 1))
     target[np.arange(n), labels] = 1 - smoothing
-    log_p = logits - logits.max(axis=1, keepdims=True)
-    log_p -= np.log(np.exp(log_p).sum(axis=1, keepdims=True))
-    return -(target * log_p).sum(axis=1).mean()
+    return -(target * log_softmax(logits)).sum(axis=1).mean()
 
 
 def smoothing_added_to_the_one_hot(logits, labels, smoothing):
     n, c = logits.shape
     target = np.eye(c)[labels] + smoothing / c
-    log_p = logits - logits.max(axis=1, keepdims=True)
-    log_p -= np.log(np.exp(log_p).sum(axis=1, keepdims=True))
-    return -(target * log_p).sum(axis=1).mean()
+    return -(target * log_softmax(logits)).sum(axis=1).mean()
 
 
 def smoothing_unstable(logits, labels, smoothing):
@@ -719,14 +720,11 @@ def varint_highest_group_first(data, position):
 
 
 def varint_keeps_the_top_bit(data, position):
-    value, shift = 0, 0
-    while True:
-        byte = data[position]
-        position += 1
-        value |= byte << shift
+    value = 0
+    for k, byte in enumerate(data[position:]):
+        value |= byte << (7 * k)
         if byte < 128:
-            return value, position
-        shift += 7
+            return value, position + k + 1
 
 
 def hvp_first_order(loss_fn, params, v):
