@@ -63,7 +63,7 @@ def _varint_cases(rng):
         return b"".join(encode_varint(v) for v in values), len(values)
     shape = [3, 3, 512, 4096]
     return [("the shape [3, 3, 512, 4096]", case(shape)),
-            ("0, 1, 127, 128, 300, 16384", case([0, 1, 127, 128, 300, 16384])),
+            ("0 1 127 128 300 16384", case([0, 1, 127, 128, 300, 16384])),
             ("an offset of 9 GB", case([9_000_000_000, 5]))]
 
 
@@ -152,7 +152,7 @@ add(FunctionExercise(
     function_name="hessian_vector_product",
     reference=_hvp,
     run=_run_hvp,
-    make_cases=lambda rng: [("0.5 x'Ax, 4 parameters", _quadratic_case(rng)),
+    make_cases=lambda rng: [("0.5 x'Ax with 4 parameters", _quadratic_case(rng)),
                             ("a small MLP's cross-entropy", _mlp_case(rng))],
     hint=("grads = slim.grad(loss, params, create_graph=True); dot = sum((g * d).sum() for g, d in "
           "zip(grads, v)); then slim.grad(dot, params)."),
@@ -223,8 +223,8 @@ add(FunctionExercise(
     function_name="reduce_scatter_round",
     reference=_reduce_scatter_round,
     run=_run_reduce_scatter,
-    make_cases=lambda rng: [("3 workers, 7 numbers each", [rng.standard_normal(7) for _ in range(3)]),
-                            ("5 workers, 10 numbers each", [rng.standard_normal(10) for _ in range(5)])],
+    make_cases=lambda rng: [("3 workers of 7 numbers", [rng.standard_normal(7) for _ in range(3)]),
+                            ("5 workers of 10 numbers", [rng.standard_normal(10) for _ in range(5)])],
     hint=("for each worker i: c = (i - round_) % N, then chunks[(i + 1) % N][c] += chunks[i][c]; "
           "after round r, worker i's chunk (i - r - 1) % N holds r + 2 workers' sum."),
     mistakes=(

@@ -226,8 +226,8 @@ def _run_flip(implementation, case):
 
 
 def _flip_cases(rng):
-    return [("4 images 3x5x3, flips [T, F, T, F]", (rng.standard_normal((4, 3, 5, 3)), np.array([1, 0, 1, 0], bool))),
-            ("3 images 4x4x3, flips [F, T, T]", (rng.standard_normal((3, 4, 4, 3)), np.array([0, 1, 1], bool)))]
+    return [("4 images 3x5x3 (flips T F T F)", (rng.standard_normal((4, 3, 5, 3)), np.array([1, 0, 1, 0], bool))),
+            ("3 images 4x4x3 (flips F T T)", (rng.standard_normal((3, 4, 4, 3)), np.array([0, 1, 1], bool)))]
 
 
 add(FunctionExercise(
@@ -302,8 +302,8 @@ def _run_saliency(implementation, case):
 
 
 def _saliency_cases(rng):
-    return [("3 images 4x4x3, a ReLU net, 5 classes", (_small_net(rng, 48, 5), rng.standard_normal((3, 4, 4, 3)))),
-            ("2 images 3x5x3, a ReLU net, 4 classes", (_small_net(rng, 45, 4), rng.standard_normal((2, 3, 5, 3))))]
+    return [("3 images 4x4x3 (a ReLU net of 5 classes)", (_small_net(rng, 48, 5), rng.standard_normal((3, 4, 4, 3)))),
+            ("2 images 3x5x3 (a ReLU net of 4 classes)", (_small_net(rng, 45, 4), rng.standard_normal((2, 3, 5, 3))))]
 
 
 add(FunctionExercise(
@@ -366,9 +366,9 @@ def _run_probe(implementation, case):
 
 
 def _probe_cases(rng):
-    return [("12 examples, 6 features, 4 classes", (rng.standard_normal((12, 6)), rng.integers(0, 4, 12),
+    return [("12 examples of 6 features (4 classes)", (rng.standard_normal((12, 6)), rng.integers(0, 4, 12),
                                                     rng.standard_normal((6, 4)) * 0.3, rng.standard_normal(4) * 0.1)),
-            ("5 examples, 3 features, 3 classes", (rng.standard_normal((5, 3)), rng.integers(0, 3, 5),
+            ("5 examples of 3 features (3 classes)", (rng.standard_normal((5, 3)), rng.integers(0, 3, 5),
                                                    rng.standard_normal((3, 3)) * 0.3, np.zeros(3)))]
 
 
@@ -428,9 +428,9 @@ def _run_loss(implementation, case):
 
 
 def _smoothing_cases(rng):
-    return [("6 examples, 10 classes, s = 0.1", (rng.standard_normal((6, 10)) * 3, rng.integers(0, 10, 6), 0.1)),
-            ("4 examples, 3 classes, s = 0.3", (rng.standard_normal((4, 3)) * 3, rng.integers(0, 3, 4), 0.3)),
-            ("2 examples, 5 classes, large logits", (rng.standard_normal((2, 5)) * 400, rng.integers(0, 5, 2), 0.1))]
+    return [("6 examples of 10 classes (s = 0.1)", (rng.standard_normal((6, 10)) * 3, rng.integers(0, 10, 6), 0.1)),
+            ("4 examples of 3 classes (s = 0.3)", (rng.standard_normal((4, 3)) * 3, rng.integers(0, 3, 4), 0.3)),
+            ("2 examples with large logits (s = 0.1)", (rng.standard_normal((2, 5)) * 400, rng.integers(0, 5, 2), 0.1))]
 
 
 add(FunctionExercise(

@@ -705,7 +705,7 @@ WRONG_ANSWERS += [
     ("probe_gradients", probe_bias_not_summed, ["wrong_shape"], "your result 'dL/db' has shape (12, 4)"),
     ("smoothed_cross_entropy", smoothing_over_the_others, ["others_only"], "s / (C - 1) on the others"),
     ("smoothed_cross_entropy", smoothing_added_to_the_one_hot, ["not_renormalised"], "sums to 1 + s"),
-    ("smoothed_cross_entropy", smoothing_unstable, ["wrong"], "in case '2 examples, 5 classes, large logits'"),
+    ("smoothed_cross_entropy", smoothing_unstable, ["wrong"], "in case '2 examples with large logits (s = 0.1)'"),
 ]
 
 
