@@ -3,7 +3,11 @@
 A source is a plain Python file cut into cells by marker lines:
 
 * ``# %%`` starts a code cell;
-* ``# %% [markdown]`` starts a Markdown cell whose lines are comments (``# text``).
+* ``# %% [markdown]`` starts a Markdown cell whose lines are comments (``# text``);
+* ``# include: PATH`` (inside a code cell; PATH relative to the repository) is replaced by
+  that file from its first top-level ``class`` or ``def`` on. The exercises' skeletons are
+  written once, in ``minislim/exercises/skeletons/*.py`` (where the checker runs them),
+  and each notebook cell that asks for one shows the student the whole skeleton to edit.
 
 Sources are easy to review, diff and lint; the committed ``.ipynb`` files are what
 students open. Outputs are left empty (the tests execute the notebooks), and cell ids
@@ -22,8 +26,26 @@ from pathlib import Path
 import nbformat
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 SOURCES = HERE / "src"
 MARKER = "# %%"
+INCLUDE = "# include: "
+
+sys.path.insert(0, str(ROOT))  # minislim from this checkout, as the notebooks' kernel finds it
+from minislim.exercises.student_code import student_part  # noqa: E402
+
+
+def expand_includes(text: str) -> str:
+    """``text`` with each ``# include: PATH`` line replaced by :func:`student_part` of PATH."""
+    lines = []
+    for line in text.splitlines(keepends=True):
+        if line.startswith(INCLUDE):
+            path = ROOT / line[len(INCLUDE):].strip()
+            if not path.is_file():
+                raise FileNotFoundError(f"{line.strip()}: no file {path}")
+            line = student_part(path)
+        lines.append(line)
+    return "".join(lines)
 
 
 def parse_cells(text: str) -> list:
@@ -55,7 +77,7 @@ def build(source: Path) -> nbformat.NotebookNode:
         "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
         "language_info": {"name": "python"},
     }
-    for number, (kind, body) in enumerate(parse_cells(source.read_text()), start=1):
+    for number, (kind, body) in enumerate(parse_cells(expand_includes(source.read_text())), start=1):
         make = nbformat.v4.new_markdown_cell if kind == "markdown" else nbformat.v4.new_code_cell
         cell = make(body)
         cell.id = f"cell-{number:02d}"

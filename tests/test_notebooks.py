@@ -82,6 +82,18 @@ def test_notebook_matches_its_source(source):
         f"{target.name} is out of date: run python notebooks/build_notebooks.py")
 
 
+def test_an_include_line_becomes_the_file_from_its_first_class_or_def(tmp_path):
+    builder = load_builder()
+    skeleton = "minislim/exercises/skeletons/sigmoid.py"
+    text = builder.expand_includes(f"# %%\nx = 1\n# include: {skeleton}\n\ncheck(Sigmoid)\n")
+    shown = (ROOT / skeleton).read_text()
+    shown = shown[shown.index("class Sigmoid"):]
+    assert text == f"# %%\nx = 1\n{shown}\ncheck(Sigmoid)\n"
+    assert "import" not in text  # the notebook has made the file's imports already
+    with pytest.raises(FileNotFoundError, match="# include: nowhere.py: no file"):
+        builder.expand_includes("# include: nowhere.py\n")
+
+
 def backward_returns(tree) -> set:
     """ast dumps of the return statements inside every function named ``backward``."""
     found = set()

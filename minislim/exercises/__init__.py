@@ -31,7 +31,7 @@ from minislim.exercises.catalog import Exercise
 from minislim.exercises.registry import EXERCISES, get, names
 from minislim.exercises.checker import CheckResult, check
 from minislim.exercises.diagnose import Problem
-from minislim.exercises import layers, updates, value_engine  # noqa: F401  (register their exercises)
+from minislim.exercises import layers, updates, value_engine, training_chapters, internals_chapters  # noqa: F401  (register their exercises)
 from minislim.exercises.functional import FunctionExercise, WrongImplementation
 from minislim.exercises.mistakes import Mistake
 

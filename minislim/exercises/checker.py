@@ -283,6 +283,11 @@ class _Run:
                 self.fail("forward_modifies_input", f"your forward changed its input '{name}' in "
                           "place; compute new arrays instead (e.g. `x * 2`, not `x *= 2`).", name)
         expected = np.asarray(self.reference(*[a.copy() for a in self.arrays]), dtype=np.float64)
+        if not np.issubdtype(out.dtype, np.number):
+            what = "None (is its `return` missing?)" if out.ndim == 0 and out.item() is None else \
+                f"an array of {out.dtype} values"
+            self.fail("forward_not_numbers", f"your forward returned {what}; it must return the output, "
+                      "an array of numbers.")
         if out.dtype != np.float64:
             # float32 rounding (about 1e-7) swamps the float64 numeric gradient: keep checking,
             # but the op cannot pass

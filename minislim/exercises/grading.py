@@ -34,6 +34,7 @@ import sys
 from pathlib import Path
 
 from minislim.exercises.registry import get, names
+from minislim.exercises.student_code import NOTEBOOK_IMPORTS
 
 #: default location of the solutions (one file per exercise, named after it)
 SOLUTIONS = Path(__file__).resolve().parents[2] / "notebooks" / "solutions"
@@ -70,7 +71,13 @@ def _needs_other_solutions(name: str, solutions_dir: Path = SOLUTIONS) -> bool:
 
 
 def solution_source(name: str, solutions_dir: Path = SOLUTIONS) -> str:
-    """The solution's class, its ``backward`` body wrapped in otter's solution markers."""
+    """The question's code: the skeleton's class with the solution's methods filled in, each
+    body between otter's solution markers.
+
+    A solution subclasses the skeleton and writes only the methods the student writes (see
+    ``notebooks/solutions/``); here their bodies replace the skeleton's, so otter's student
+    version is the skeleton again, with ``...`` where each body goes.
+    """
     exercise = get(name)
     if exercise.kind != "function_class":
         raise GradingError(f"exercise {name!r} asks for a function, not a Function's backward: the grading layer "
@@ -78,22 +85,38 @@ def solution_source(name: str, solutions_dir: Path = SOLUTIONS) -> str:
     path = Path(solutions_dir) / f"{name}.py"
     if not path.exists():
         raise GradingError(f"no solution for exercise {name!r}: {path} does not exist")
-    text = path.read_text()
+    written = _methods(path.read_text(), exercise.class_name, str(path))
+    if "backward" not in written:
+        raise GradingError(f"{path}: class {exercise.class_name} has no backward method")
+    skeleton = exercise.skeleton.splitlines()
+    places = _methods(exercise.skeleton, exercise.class_name, f"the skeleton of {name!r}")
+    unknown = sorted(set(written) - set(places))
+    if unknown:
+        raise GradingError(f"{path}: {', '.join(unknown)} is not a method of the skeleton, which has "
+                           f"{', '.join(places)}")
+    for method in sorted(written, key=lambda m: places[m][0], reverse=True):  # bottom up: lines stay put
+        lines, indent = written[method][2], written[method][3]
+        first, last = places[method][:2]
+        skeleton[first:last] = [f"{indent}# BEGIN SOLUTION", *lines, f"{indent}# END SOLUTION"]
+    return NOTEBOOK_IMPORTS + "\n".join(skeleton) + "\n"
+
+
+def _methods(text: str, class_name: str, where: str) -> dict:
+    """{method: (first body line, end line, body lines, indent)} of ``class_name`` in ``text``
+    (line numbers 0-based, the body being every line after the one-line ``def``)."""
     lines = text.splitlines()
-    tree = ast.parse(text)
-    cls = next((node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == exercise.class_name),
+    cls = next((node for node in ast.parse(text).body if isinstance(node, ast.ClassDef) and node.name == class_name),
                None)
     if cls is None:
-        raise GradingError(f"{path}: no class {exercise.class_name} (the class the exercise asks for)")
-    backward = next((node for node in cls.body if isinstance(node, ast.FunctionDef) and node.name == "backward"),
-                    None)
-    if backward is None:
-        raise GradingError(f"{path}: class {exercise.class_name} has no backward method")
-    first, last = backward.body[0].lineno, backward.body[-1].end_lineno
-    indent = " " * backward.body[0].col_offset
-    body = ([f"{indent}# BEGIN SOLUTION"] + lines[first - 1:last] + [f"{indent}# END SOLUTION"])
-    cls_lines = lines[cls.lineno - 1:first - 1] + body + lines[last:cls.end_lineno]
-    return "import numpy as np\n\nimport minislim as slim\n\n\n" + "\n".join(cls_lines) + "\n"
+        raise GradingError(f"{where}: no class {class_name} (the class the exercise asks for)")
+    found = {}
+    for node in cls.body:
+        if isinstance(node, ast.FunctionDef):
+            if not lines[node.lineno - 1].rstrip().endswith(":"):
+                raise GradingError(f"{where}: write the def line of {class_name}.{node.name} on one line")
+            indent = " " * node.body[0].col_offset
+            found[node.name] = (node.lineno, node.end_lineno, lines[node.lineno:node.end_lineno], indent)
+    return found
 
 
 def _cell(kind: str, source: str) -> dict:

@@ -35,10 +35,21 @@ def shipped_skeleton(name: str) -> str:
     Raises:
         FileNotFoundError: no such file (an installed minislim lacks its package data?).
     """
-    lines = skeleton_file(name).read_text().splitlines(keepends=True)
+    return student_part(skeleton_file(name))
+
+
+def student_part(path: Path) -> str:
+    """The text of ``path`` from its first top-level ``class`` or ``def`` on: what a notebook
+    cell shows of a skeleton (the notebook has made the file's imports already).
+    ``notebooks/build_notebooks.py`` expands its ``# include:`` lines with this.
+
+    Raises:
+        ValueError: the file defines no class or function at top level.
+    """
+    lines = Path(path).read_text().splitlines(keepends=True)
     start = next((i for i, line in enumerate(lines) if line.startswith(("class ", "def "))), None)
     if start is None:
-        raise ValueError(f"{skeleton_file(name)}: a skeleton must define a class or a function at top level")
+        raise ValueError(f"{path}: a skeleton must define a class or a function at top level")
     return "".join(lines[start:])
 
 

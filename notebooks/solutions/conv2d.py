@@ -1,10 +1,14 @@
 """Solution of the ``conv2d`` exercise (notebook 03): VALID, stride 1, with im2col.
 
+It subclasses the skeleton (``minislim/exercises/skeletons/conv2d.py``, the class the
+notebook cell defines) and writes only what the student writes: ``forward`` and ``backward``.
 Run it to see the checker's verdict: ``python notebooks/solutions/conv2d.py``.
 """
 import numpy as np
 
-import minislim as slim
+from minislim import exercises
+
+Skeleton = exercises.get("conv2d").skeleton_class()
 
 
 def my_im2col(x, kh, kw):
@@ -18,7 +22,7 @@ def my_im2col(x, kh, kw):
     return columns.reshape(n * oh * ow, kh * kw * c)
 
 
-class Conv2D(slim.Function):
+class Conv2D(Skeleton):
     def forward(self, x, w):
         kh, kw, c, oc = w.shape
         n, h, wd, _ = x.shape
@@ -42,6 +46,4 @@ class Conv2D(slim.Function):
 
 
 if __name__ == "__main__":
-    from minislim.exercises import check
-
-    check(Conv2D, "conv2d")
+    exercises.check(Conv2D, "conv2d")

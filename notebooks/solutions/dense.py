@@ -1,15 +1,15 @@
 """Solution of the ``dense`` exercise (``minislim.exercises``).
 
+It subclasses the skeleton (``minislim/exercises/skeletons/dense.py``, the class the
+notebook cell defines) and writes only what the student writes, its ``backward``.
 Run it to see the checker's verdict: ``python notebooks/solutions/dense.py``.
 """
-import minislim as slim
+from minislim import exercises
+
+Skeleton = exercises.get("dense").skeleton_class()
 
 
-class Dense(slim.Function):
-    def forward(self, x, w, b):
-        self.save_for_backward(x, w)
-        return x @ w + b
-
+class Dense(Skeleton):
     def backward(self, grad_output):
         x, w = self.saved_arrays
         grad_x = grad_output @ w.T          # [N, OUT] @ [OUT, IN] -> [N, IN]
@@ -19,6 +19,4 @@ class Dense(slim.Function):
 
 
 if __name__ == "__main__":
-    from minislim.exercises import check
-
-    check(Dense, "dense")
+    exercises.check(Dense, "dense")

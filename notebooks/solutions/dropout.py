@@ -1,16 +1,17 @@
 """Solution of the ``dropout`` exercise (notebook 04): inverted dropout.
 
+It subclasses the skeleton (``minislim/exercises/skeletons/dropout.py``, the class the
+notebook cell defines) and writes only what the student writes: ``forward`` and ``backward``.
 Run it to see the checker's verdict: ``python notebooks/solutions/dropout.py``.
 """
 import numpy as np
 
-import minislim as slim
+from minislim import exercises
+
+Skeleton = exercises.get("dropout").skeleton_class()
 
 
-class Dropout(slim.Function):
-    def __init__(self, rate=0.5, seed=0):
-        self.rate, self.seed = rate, seed
-
+class Dropout(Skeleton):
     def forward(self, x):
         keep = np.random.default_rng(self.seed).random(x.shape) >= self.rate  # True: kept
         scale = (keep / (1 - self.rate)).astype(x.dtype)   # 0 or 1 / (1 - rate)
@@ -23,6 +24,4 @@ class Dropout(slim.Function):
 
 
 if __name__ == "__main__":
-    from minislim.exercises import check
-
-    check(Dropout, "dropout")
+    exercises.check(Dropout, "dropout")

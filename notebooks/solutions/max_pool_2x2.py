@@ -1,18 +1,15 @@
 """Solution of the ``max_pool_2x2`` exercise (``minislim.exercises``).
 
+It subclasses the skeleton (``minislim/exercises/skeletons/max_pool_2x2.py``, the class the
+notebook cell defines) and writes only what the student writes, its ``backward``.
 Run it to see the checker's verdict: ``python notebooks/solutions/max_pool_2x2.py``.
 """
-import minislim as slim
+from minislim import exercises
+
+Skeleton = exercises.get("max_pool_2x2").skeleton_class()
 
 
-class MaxPool2x2(slim.Function):
-    def forward(self, x):
-        n, h, w, c = x.shape
-        windows = x.reshape(n, h // 2, 2, w // 2, 2, c)   # window (i, j) is windows[:, i, :, j, :, :]
-        y = windows.max(axis=(2, 4))
-        self.save_for_backward(x, y)
-        return y
-
+class MaxPool2x2(Skeleton):
     def backward(self, grad_output):
         x, y = self.saved_arrays
         n, h, w, c = x.shape
@@ -23,6 +20,4 @@ class MaxPool2x2(slim.Function):
 
 
 if __name__ == "__main__":
-    from minislim.exercises import check
-
-    check(MaxPool2x2, "max_pool_2x2")
+    exercises.check(MaxPool2x2, "max_pool_2x2")

@@ -1,18 +1,15 @@
 """Solution of the ``sigmoid`` exercise (``minislim.exercises``).
 
+It subclasses the skeleton (``minislim/exercises/skeletons/sigmoid.py``, the class the
+notebook cell defines) and writes only what the student writes, its ``backward``.
 Run it to see the checker's verdict: ``python notebooks/solutions/sigmoid.py``.
 """
-import numpy as np
+from minislim import exercises
 
-import minislim as slim
+Skeleton = exercises.get("sigmoid").skeleton_class()
 
 
-class Sigmoid(slim.Function):
-    def forward(self, x):
-        y = 1 / (1 + np.exp(-x))
-        self.save_for_backward(y)
-        return y
-
+class Sigmoid(Skeleton):
     def backward(self, grad_output):
         (y,) = self.saved_arrays
         # d/dx 1 / (1 + e^-x) = e^-x / (1 + e^-x)^2 = y (1 - y)
@@ -20,6 +17,4 @@ class Sigmoid(slim.Function):
 
 
 if __name__ == "__main__":
-    from minislim.exercises import check
-
-    check(Sigmoid, "sigmoid")
+    exercises.check(Sigmoid, "sigmoid")

@@ -1,16 +1,17 @@
 """Solution of the ``softmax_cross_entropy`` exercise (notebook 05): stable and fused.
 
+It subclasses the skeleton (``minislim/exercises/skeletons/softmax_cross_entropy.py``, the class the
+notebook cell defines) and writes only what the student writes: ``forward`` and ``backward``.
 Run it to see the checker's verdict: ``python notebooks/solutions/softmax_cross_entropy.py``.
 """
 import numpy as np
 
-import minislim as slim
+from minislim import exercises
+
+Skeleton = exercises.get("softmax_cross_entropy").skeleton_class()
 
 
-class SoftmaxCrossEntropy(slim.Function):
-    def __init__(self, labels):
-        self.labels = labels
-
+class SoftmaxCrossEntropy(Skeleton):
     def forward(self, logits):
         shifted = logits - logits.max(axis=-1, keepdims=True)       # exp cannot overflow now
         log_p = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
@@ -27,6 +28,4 @@ class SoftmaxCrossEntropy(slim.Function):
 
 
 if __name__ == "__main__":
-    from minislim.exercises import check
-
-    check(SoftmaxCrossEntropy, "softmax_cross_entropy")
+    exercises.check(SoftmaxCrossEntropy, "softmax_cross_entropy")

@@ -236,19 +236,7 @@ assert np.isclose(through_multiply + through_add, us.grad)
 from minislim import exercises
 
 
-class MyValue(Value):
-    def __pow__(self, n):            # n is a plain number
-        out = MyValue(self.data ** n, (self,))
-        def _backward():
-            raise NotImplementedError   # TODO: self.grad += ...
-        out._backward = _backward
-        return out
-
-    def exp(self):
-        raise NotImplementedError       # TODO: the output and its _backward
-
-    def relu(self):
-        raise NotImplementedError       # TODO: the output and its _backward
+# include: minislim/exercises/skeletons/value_ops.py
 
 
 ops_result = exercises.check(MyValue, "value_ops")
@@ -263,12 +251,7 @@ ops_result = exercises.check(MyValue, "value_ops")
 # problem beside a correct loop.
 
 # %%
-def train(params, loss_fn, steps, lr):
-    losses = []
-    for step in range(steps):
-        # TODO: zero the gradients, forward, backward, update, record the loss (a number)
-        raise NotImplementedError
-    return losses
+# include: minislim/exercises/skeletons/value_training_loop.py
 
 
 loop_result = exercises.check(train, "value_training_loop")

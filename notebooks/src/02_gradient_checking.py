@@ -238,16 +238,7 @@ result = exercises.check(BuggyTanh, reference=np.tanh, inputs=[x_check])
 # `notebooks/solutions/`, but try first.)
 
 # %%
-class Tanh(slim.Function):
-    def forward(self, x):
-        y = np.tanh(x)
-        self.save_for_backward(x, y)
-        return y
-
-    def backward(self, grad_output):
-        x, y = self.saved_arrays
-        # TODO: return (dL/dx,); BuggyTanh returned (grad_output * (1 - x ** 2),)
-        raise NotImplementedError
+# include: minislim/exercises/skeletons/tanh.py
 
 
 result = exercises.check(Tanh, "tanh")
@@ -305,16 +296,7 @@ print(exercises.get("sigmoid"))
 # `.codes` you can inspect. The next exercises follow, each with its task.
 
 # %%
-class Sigmoid(slim.Function):
-    def forward(self, x):
-        y = 1 / (1 + np.exp(-x))
-        self.save_for_backward(y)
-        return y
-
-    def backward(self, grad_output):
-        (y,) = self.saved_arrays
-        # TODO: return (dL/dx,), using y and grad_output
-        raise NotImplementedError
+# include: minislim/exercises/skeletons/sigmoid.py
 
 
 result = exercises.check(Sigmoid, "sigmoid")
@@ -325,17 +307,7 @@ result = exercises.check(Sigmoid, "sigmoid")
 # its diagonal is the classic mistake (the checker names it).
 
 # %%
-class Softmax(slim.Function):
-    def forward(self, x):
-        e = np.exp(x - x.max(axis=-1, keepdims=True))
-        s = e / e.sum(axis=-1, keepdims=True)
-        self.save_for_backward(s)
-        return s
-
-    def backward(self, grad_output):
-        (s,) = self.saved_arrays
-        # TODO: return (dL/dx,); the sum over i becomes a sum along the last axis
-        raise NotImplementedError
+# include: minislim/exercises/skeletons/softmax.py
 
 
 result = exercises.check(Softmax, "softmax")
@@ -345,15 +317,7 @@ result = exercises.check(Softmax, "softmax")
 # which operand to transpose.
 
 # %%
-class MatMul(slim.Function):
-    def forward(self, a, b):
-        self.save_for_backward(a, b)
-        return a @ b
-
-    def backward(self, grad_output):
-        a, b = self.saved_arrays
-        # TODO: return (dL/da, dL/db), shaped like a and b
-        raise NotImplementedError
+# include: minislim/exercises/skeletons/matmul.py
 
 
 result = exercises.check(MatMul, "matmul")
@@ -362,16 +326,7 @@ result = exercises.check(MatMul, "matmul")
 # **Mean squared error.** A scalar output: `grad_output` is a 0-d array.
 
 # %%
-class MeanSquaredError(slim.Function):
-    def forward(self, predictions, targets):
-        diff = predictions - targets
-        self.save_for_backward(diff)
-        return np.mean(diff ** 2)
-
-    def backward(self, grad_output):
-        (diff,) = self.saved_arrays
-        # TODO: return (dL/dpredictions, dL/dtargets)
-        raise NotImplementedError
+# include: minislim/exercises/skeletons/mse.py
 
 
 result = exercises.check(MeanSquaredError, "mse")
@@ -382,15 +337,7 @@ result = exercises.check(MeanSquaredError, "mse")
 # the checker names the missing sum and its axis).
 
 # %%
-class Dense(slim.Function):
-    def forward(self, x, w, b):
-        self.save_for_backward(x, w)
-        return x @ w + b
-
-    def backward(self, grad_output):
-        x, w = self.saved_arrays
-        # TODO: return (dL/dx, dL/dw, dL/db)
-        raise NotImplementedError
+# include: minislim/exercises/skeletons/dense.py
 
 
 result = exercises.check(Dense, "dense")
@@ -399,18 +346,7 @@ result = exercises.check(Dense, "dense")
 # **2x2 max pooling.** The gradient of a window goes to its maximum only.
 
 # %%
-class MaxPool2x2(slim.Function):
-    def forward(self, x):
-        n, h, w, c = x.shape
-        windows = x.reshape(n, h // 2, 2, w // 2, 2, c)   # window (i, j) is windows[:, i, :, j, :, :]
-        y = windows.max(axis=(2, 4))
-        self.save_for_backward(x, y)
-        return y
-
-    def backward(self, grad_output):
-        x, y = self.saved_arrays
-        # TODO: return (dL/dx,): grad_output goes to the maximum of each window
-        raise NotImplementedError
+# include: minislim/exercises/skeletons/max_pool_2x2.py
 
 
 result = exercises.check(MaxPool2x2, "max_pool_2x2")

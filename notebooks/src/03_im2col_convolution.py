@@ -164,11 +164,7 @@ plt.show()
 # recognises the usual wrong orders.
 
 # %%
-def my_im2col(x, kh, kw):
-    n, h, w, c = x.shape
-    oh, ow = h - kh + 1, w - kw + 1  # noqa: F841 (yours to use)
-    # TODO: return the columns [n * oh * ow, kh * kw * c]
-    raise NotImplementedError
+# include: minislim/exercises/skeletons/im2col.py
 
 
 im2col_result = exercises.check(my_im2col, "im2col")
@@ -347,15 +343,7 @@ print(report)
 # gradients.
 
 # %%
-class Conv2D(slim.Function):
-    def forward(self, x, w):
-        # TODO: columns = my_im2col(x, KH, KW); y = columns @ w.reshape(-1, OC), reshaped to
-        # [N, OH, OW, OC]; save what backward needs
-        raise NotImplementedError
-
-    def backward(self, grad_output):
-        # TODO: return (dL/dx, dL/dw); dL/dx adds each window's gradient back into x (col2im)
-        raise NotImplementedError
+# include: minislim/exercises/skeletons/conv2d.py
 
 
 conv_result = exercises.check(Conv2D, "conv2d")

@@ -440,18 +440,7 @@ with slim.Graph().as_default():
 # `grad_output` by the same mask and scale. (`slim.dropout` takes `keep_prob = 1 - rate`.)
 
 # %%
-class Dropout(slim.Function):
-    def __init__(self, rate=0.5, seed=0):
-        self.rate, self.seed = rate, seed
-
-    def forward(self, x):
-        keep = np.random.default_rng(self.seed).random(x.shape) >= self.rate  # noqa: F841 (True: kept)
-        # TODO: the output; save what backward needs
-        raise NotImplementedError
-
-    def backward(self, grad_output):
-        # TODO: return (dL/dx,)
-        raise NotImplementedError
+# include: minislim/exercises/skeletons/dropout.py
 
 
 dropout_result = exercises.check(Dropout, "dropout")
@@ -474,17 +463,7 @@ dropout_result = exercises.check(Dropout, "dropout")
 # only, the means over the wrong axis, `gamma`'s and `beta`'s gradients left unsummed.
 
 # %%
-class BatchNorm(slim.Function):
-    def __init__(self, eps=1e-5):
-        self.eps = eps
-
-    def forward(self, x, gamma, beta):
-        # TODO: normalise each feature over the batch (axis 0); save what backward needs
-        raise NotImplementedError
-
-    def backward(self, grad_output):
-        # TODO: return (dL/dx, dL/dgamma, dL/dbeta)
-        raise NotImplementedError
+# include: minislim/exercises/skeletons/batch_norm.py
 
 
 batch_norm_result = exercises.check(BatchNorm, "batch_norm")

@@ -166,17 +166,7 @@ print(f"{size:,} trainable parameters ({nbytes / 1e6:.1f} MB)")
 # logits include a row near 800, where a naive `exp` overflows.
 
 # %%
-class SoftmaxCrossEntropy(slim.Function):
-    def __init__(self, labels):
-        self.labels = labels                      # [N] integers
-
-    def forward(self, logits):
-        # TODO: the mean over the batch of -log softmax at the label (a 0-d array); stable
-        raise NotImplementedError
-
-    def backward(self, grad_output):
-        # TODO: return (dL/dlogits,)
-        raise NotImplementedError
+# include: minislim/exercises/skeletons/softmax_cross_entropy.py
 
 
 loss_result = exercises.check(SoftmaxCrossEntropy, "softmax_cross_entropy")
@@ -191,25 +181,19 @@ loss_result = exercises.check(SoftmaxCrossEntropy, "softmax_cross_entropy")
 # values; the checker runs five updates beside `slim.optimizers`.
 
 # %%
-def sgd_update(w, g, lr):
-    # TODO: return the updated w
-    raise NotImplementedError
+# include: minislim/exercises/skeletons/sgd_update.py
 
 
 sgd_result = exercises.check(sgd_update, "sgd_update")
 
 # %%
-def momentum_update(w, g, accum, lr, momentum):
-    # TODO: return (new w, new accum)
-    raise NotImplementedError
+# include: minislim/exercises/skeletons/momentum_update.py
 
 
 momentum_result = exercises.check(momentum_update, "momentum_update")
 
 # %%
-def adam_update(w, g, m, v, t, lr, beta1, beta2, eps):
-    # TODO: return (new w, new m, new v)
-    raise NotImplementedError
+# include: minislim/exercises/skeletons/adam_update.py
 
 
 adam_result = exercises.check(adam_update, "adam_update")
@@ -220,12 +204,7 @@ adam_result = exercises.check(adam_update, "adam_update")
 # optimizer's `apply_gradients`. Write the loop over a list of batches:
 
 # %%
-def train_loop(params, batches, loss_fn, optimizer):
-    losses = []
-    for inputs, targets in batches:
-        # TODO: zero the gradients, forward, backward, apply the update, record the loss (a float)
-        raise NotImplementedError
-    return losses
+# include: minislim/exercises/skeletons/training_loop.py
 
 
 loop_result = exercises.check(train_loop, "training_loop")

@@ -314,6 +314,24 @@ scratch_log = train_animals(os.path.join(workdir, "scratch"))
 # the arguments of its `update`. We evaluate every checkpoint of both runs on the 500
 # animal test images:
 
+# %% [markdown]
+# ### Exercise: a streaming accuracy
+#
+# A metric that streams keeps *sums*, never a list of batch results: `Accuracy` adds up
+# the correct predictions and the examples, batch after batch, and divides at the end.
+# Write `update` and `result` below; the checker feeds batches of different sizes to
+# yours and to `slim.metrics.Accuracy` and compares the accuracy after each batch (the
+# mean of the batches' accuracies is the classic mistake, and it names it). A solution is in `notebooks/solutions/`, but try first.
+
+# %%
+from minislim import exercises
+
+
+# include: minislim/exercises/skeletons/streaming_accuracy.py
+
+
+streaming_accuracy_result = exercises.check(StreamingAccuracy, "streaming_accuracy")
+
 # %%
 def animal_eval_fn(images, labels):
     logits = tiny_net(images, num_classes=5, is_training=False)

@@ -145,6 +145,23 @@ print("+ through the variance:", full[0], "(the true gradient)")
 # $$\frac{\partial L}{\partial x} = \frac{1}{\sqrt{\sigma^2 + \epsilon}}\Big(d\hat x -
 # \overline{d\hat x} - \hat x\, \overline{d\hat x\, \hat x}\Big), \qquad d\hat x = g \gamma.$$
 
+# %% [markdown]
+# ### Exercise: the simplified backward
+#
+# Write the formula above as a function of `g`, `x_hat`, `gamma` and `sigma` (the forward
+# saved the last three). The checker compares it with the gradient on several batches and
+# names a missing path (the mean's, the variance's) or a forgotten `gamma`. Then the next
+# cell compares the formula with the graph's gradient. A solution is in `notebooks/solutions/`, but try first.
+
+# %%
+from minislim import exercises
+
+
+# include: minislim/exercises/skeletons/batch_norm_backward.py
+
+
+batch_norm_backward_result = exercises.check(batch_norm_backward, "batch_norm_backward")
+
 # %%
 sigma = np.sqrt(x.var(axis=0) + eps)
 x_hat = (x - x.mean(axis=0)) / sigma

@@ -137,6 +137,22 @@ for name, losses in curves.items():
 # somewhat below the steepest descent, about a tenth of the rate at which the loss is
 # lowest. (The schedule is just a callable of the step: `slim.optimizers` accepts any.)
 
+# %% [markdown]
+# ### Exercise: the rates of a range test
+#
+# Write the schedule of a range test: `steps` rates from `lr_min` to `lr_max`, each the
+# previous times a constant factor, so every decade gets the same number of steps. (Rates
+# evenly spaced, `np.linspace`, are the classic mistake: the checker names it.) A solution is in `notebooks/solutions/`, but try first.
+
+# %%
+from minislim import exercises
+
+
+# include: minislim/exercises/skeletons/range_test_rates.py
+
+
+range_test_rates_result = exercises.check(range_test_rates, "range_test_rates")
+
 # %%
 range_steps = 150
 def growing_rate(step):

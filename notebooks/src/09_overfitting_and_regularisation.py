@@ -56,6 +56,23 @@ print("train:", train_x.shape, np.bincount(train_y), "| test:", test_x.shape)
 # * **weight decay**: an L2 penalty `0.5 * scale * sum(w**2)` on every weight matrix,
 #   added through `weights_regularizer` and `get_total_loss`, pulls the weights towards 0.
 
+# %% [markdown]
+# ### Exercise: flip augmentation
+#
+# `data.RandomFlip` mirrors each image with probability one half. Write its core: given a
+# batch `[N, H, W, C]` and a boolean per image, mirror the chosen images left to right and
+# leave the others (and the batch you were given) unchanged. The checker names an
+# upside-down flip, flipping every image, and reversed colour channels. A solution is in `notebooks/solutions/`, but try first.
+
+# %%
+from minislim import exercises
+
+
+# include: minislim/exercises/skeletons/flip_some.py
+
+
+flip_some_result = exercises.check(flip_some, "flip_some")
+
 # %%
 EPOCHS, BATCH = 30, 50
 

@@ -156,6 +156,23 @@ plt.show()
 # colour channels, is a map of where a small change of the image would change the score
 # most (Simonyan et al., 2014). It costs one backward pass.
 
+# %% [markdown]
+# ### Exercise: saliency as an input gradient
+#
+# Write it before reading the next cell: `score_fn` maps a tensor of images to scores
+# `[N, classes]`; return, for every image, the absolute gradient of its *predicted* class's
+# score with respect to the pixels, maximised over the channels. The checker runs it on
+# small ReLU networks beside a reference. A solution is in `notebooks/solutions/`, but try first.
+
+# %%
+from minislim import exercises
+
+
+# include: minislim/exercises/skeletons/saliency_map.py
+
+
+saliency_map_result = exercises.check(saliency_map, "saliency_map")
+
 # %%
 chosen = [int(np.flatnonzero(test_labels == c)[1]) for c in range(0, 10, 2)]
 with graph.as_default():

@@ -126,6 +126,23 @@ with slim.Graph().as_default():
 #   needed), so they are computed once, and the probe is a logistic regression on them:
 #   cheap enough to train for 300 full-batch steps.
 
+# %% [markdown]
+# ### Exercise: the linear probe's gradients
+#
+# A linear probe is logistic regression on frozen features: `logits = features @ w + b`,
+# the loss the mean softmax cross-entropy, and only `w` and `b` learn. Write their
+# gradients; the checker compares them with minislim's autograd on the same loss and names
+# a sum left undivided by the batch size or a softmax left out. A solution is in `notebooks/solutions/`, but try first.
+
+# %%
+from minislim import exercises
+
+
+# include: minislim/exercises/skeletons/probe_gradients.py
+
+
+probe_gradients_result = exercises.check(probe_gradients, "probe_gradients")
+
 # %%
 def fresh_model(restore):
     net = slim.make_template("cnn", small_cnn)

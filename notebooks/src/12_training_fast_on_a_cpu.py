@@ -141,6 +141,23 @@ print("net's l2_regularizer:", default.net_weight_decay(), "| optimizer's weight
 # 10,000 images. Warm-up raises the rate linearly from 0 over the first 10% of the steps, while
 # batch norm's statistics and the weights settle, then the cosine decays it to 0.
 
+# %% [markdown]
+# ### Exercise: label-smoothed cross-entropy
+#
+# Write the loss with TF's convention: the target is `one_hot * (1 - s) + s / C`, the loss
+# the mean over the batch of `-sum(target * log_softmax(logits))`, computed stably (one of
+# the checker's cases has logits in the hundreds). It is compared with
+# `slim.losses.softmax_cross_entropy(..., label_smoothing=s)`. A solution is in `notebooks/solutions/`, but try first.
+
+# %%
+from minislim import exercises
+
+
+# include: minislim/exercises/skeletons/smoothed_cross_entropy.py
+
+
+smoothed_cross_entropy_result = exercises.check(smoothed_cross_entropy, "smoothed_cross_entropy")
+
 # %%
 margins = np.linspace(-2, 10, 200)          # true-class logit minus the others' (all equal)
 fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.4))

@@ -58,6 +58,25 @@ for name, shape in slim.checkpoint.list_variables(checkpoint_path)[:6]:
 print("...", len(slim.checkpoint.list_variables(checkpoint_path)), "tensors")
 
 # %% [markdown]
+# ### Exercise: read a varint
+#
+# The index is a sorted table of small protocol-buffer messages, and their integers (a
+# dtype's number, each size of a shape, a tensor's offset and length in the data file) are
+# *varints*: 7 bits a byte, the lowest group first, the top bit of a byte set when another
+# byte follows. `300` is stored as `0xAC 0x02`: `0x2C` (44) plus `2 << 7` (256). Write the
+# reader; the checker reads a shape, edge values such as 127 and 128, and a 9 GB offset
+# with yours and with `minislim.checkpoint.protobuf.read_varint`. A solution is in `notebooks/solutions/`, but try first.
+
+# %%
+from minislim import exercises
+
+
+# include: minislim/exercises/skeletons/read_varint.py
+
+
+read_varint_result = exercises.check(read_varint, "read_varint")
+
+# %% [markdown]
 # `list_variables` reads the index only. Loading checks every tensor's CRC32C checksum
 # and its size against its dtype and shape (see docs/tf_checkpoints.md for the format).
 #

@@ -120,6 +120,23 @@ assert np.allclose(point, [1.0, 1.0], atol=1e-8)
 # We check it against central differences of the gradient along $v$:
 # $Hv \approx (\nabla L(\theta + \varepsilon v) - \nabla L(\theta - \varepsilon v)) / 2\varepsilon$.
 
+# %% [markdown]
+# ### Exercise: a Hessian-vector product
+#
+# Write $Hv$ with two calls of `slim.grad`, the first with `create_graph=True`, before the
+# next cell does it for a small network. The checker tries a quadratic, whose Hessian is
+# known, and a small network's loss; the gradient times `v` (first order only) is the
+# classic mistake. A solution is in `notebooks/solutions/`, but try first.
+
+# %%
+from minislim import exercises
+
+
+# include: minislim/exercises/skeletons/hessian_vector_product.py
+
+
+hessian_vector_product_result = exercises.check(hessian_vector_product, "hessian_vector_product")
+
 # %%
 data, labels = rng.standard_normal((16, 4)), rng.integers(0, 3, 16)
 params = [slim.tensor(rng.standard_normal(shape) * 0.5, requires_grad=True) for shape in [(4, 8), (8,), (8, 3), (3,)]]

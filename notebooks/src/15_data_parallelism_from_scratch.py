@@ -143,6 +143,25 @@ assert np.max(np.abs(workers[0] - one)) < 1e-10
 #
 # A simulation, with every message counted:
 
+# %% [markdown]
+# ### Exercise: one round of the reduce-scatter
+#
+# Before the simulation below, write one round: `chunks[i][c]` is worker `i`'s chunk `c`;
+# in round `r` every worker `i` sends its chunk `(i - r) mod N` to its right neighbour,
+# which adds it to its own chunk of that index. The checker runs all $N - 1$ rounds with
+# your function and compares every worker's chunks with the reference; it names a
+# receiver that overwrites instead of adding, a message sent left, and the wrong chunk.
+# A solution is in `notebooks/solutions/`, but try first.
+
+# %%
+from minislim import exercises
+
+
+# include: minislim/exercises/skeletons/reduce_scatter_round.py
+
+
+reduce_scatter_round_result = exercises.check(reduce_scatter_round, "reduce_scatter_round")
+
 # %%
 def ring_allreduce(buffers):
     """Sum equal-length 1-D arrays the way a ring of workers does; returns (results, bytes sent per worker)."""

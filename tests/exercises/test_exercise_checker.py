@@ -209,11 +209,7 @@ def test_other_wrong_shapes_of_a_bias_gradient(grad_b, code, words):
 
 
 def test_a_transposed_gradient_of_a_square_input_is_recognised():
-    class MatMulTransposed(slim.Function):
-        def forward(self, a, b):
-            self.save_for_backward(a, b)
-            return a @ b
-
+    class MatMulTransposed(get("matmul").skeleton_class()):  # its forward saves a and b
         def backward(self, grad_output):
             a, b = self.saved_arrays
             return (grad_output @ b.T).T, a.T @ grad_output  # BUG: grad_a transposed
@@ -417,11 +413,7 @@ def test_the_hint_is_shown_for_a_wrong_gradient():
 
 
 def test_an_error_in_backward_is_shown_with_the_shapes():
-    class Crashes(slim.Function):
-        def forward(self, a, b):
-            self.save_for_backward(a, b)
-            return a @ b
-
+    class Crashes(get("matmul").skeleton_class()):  # its forward saves a and b
         def backward(self, grad_output):
             a, b = self.saved_arrays
             return grad_output @ b, a.T @ grad_output  # BUG: b is not transposed
@@ -442,6 +434,17 @@ def test_an_error_in_forward_is_shown():
 
     problem = only_problem(check_cube(Crashes))
     assert problem.code == "forward_error" and "your forward raised ValueError" in problem.message
+
+
+def test_a_forward_without_a_return_is_named():
+    class ForgetsReturn(Cube):
+        def forward(self, x):
+            self.save_for_backward(x)
+            x ** 3
+
+    problem = only_problem(check_cube(ForgetsReturn))
+    assert problem.code == "forward_not_numbers" and "returned None (is its `return` missing?)" in problem.message
+    assert "hint" not in str(check_cube(ForgetsReturn))
 
 
 def test_a_backward_that_only_works_on_early_calls_is_caught_through_the_engine():

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import minislim as slim
 from minislim.exercises import check, get
 from minislim.exercises.checker import NOT_ABOUT_THE_MATHS
 
@@ -566,6 +567,208 @@ WRONG_ANSWERS = [
 ]
 
 
+
+
+# --- notebooks 06-12 -------------------------------------------------------------------------------
+
+class AccuracyOfBatchMeans:
+    def __init__(self):
+        self.total, self.batches = 0.0, 0
+
+    def update(self, logits, labels):
+        self.total += (logits.argmax(axis=1) == labels).mean()
+        self.batches += 1
+
+    def result(self):
+        return self.total / self.batches
+
+
+class AccuracyThatForgets:
+    def __init__(self):
+        self.correct, self.seen = 0, 0
+
+    def update(self, logits, labels):
+        self.correct = (logits.argmax(axis=1) == labels).sum()
+        self.seen = len(labels)
+
+    def result(self):
+        return self.correct / self.seen
+
+
+def bn_backward_direct_only(g, x_hat, gamma, sigma):
+    return gamma * g / sigma
+
+
+def bn_backward_no_variance_path(g, x_hat, gamma, sigma):
+    right = solution("batch_norm_backward")(g, x_hat, gamma, sigma)
+    return right + x_hat * (g * gamma * x_hat).mean(axis=0) / sigma  # the variance's term taken back out
+
+
+def bn_backward_means_over_features(g, x_hat, gamma, sigma):
+    d = g * gamma
+    return (d - d.mean(axis=1, keepdims=True) - x_hat * (d * x_hat).mean(axis=1, keepdims=True)) / sigma
+
+
+def rates_linspace(lr_min, lr_max, steps):
+    return np.linspace(lr_min, lr_max, steps)
+
+
+def rates_one_short(lr_min, lr_max, steps):
+    return np.array([lr_min * (lr_max / lr_min) ** (k / steps) for k in range(steps)])
+
+
+def flip_vertical(images, flip):
+    out = images.copy()
+    for i in np.flatnonzero(flip):
+        out[i] = images[i, ::-1]
+    return out
+
+
+def flip_everything(images, flip):
+    return images[:, :, ::-1]
+
+
+def flip_in_place(images, flip):
+    images[flip] = images[flip][:, :, ::-1]
+    return images
+
+
+def saliency_of_every_class(score_fn, images):
+    x = slim.tensor(images, requires_grad=True)
+    slim.nn.sum(score_fn(x)).backward()
+    return np.abs(x.grad).max(axis=-1)
+
+
+def saliency_without_abs(score_fn, images):
+    x = slim.tensor(images, requires_grad=True)
+    scores = score_fn(x)
+    slim.nn.sum(scores * slim.tensor(np.eye(scores.shape[1])[scores.data.argmax(axis=1)])).backward()
+    return x.grad.max(axis=-1)
+
+
+def probe_summed_not_averaged(features, labels, w, b):
+    logits = features @ w + b
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    p[np.arange(len(labels)), labels] -= 1
+    return features.T @ p, p.sum(axis=0)
+
+
+def probe_bias_not_summed(features, labels, w, b):
+    grad_w, _ = solution("probe_gradients")(features, labels, w, b)
+    logits = features @ w + b
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    return grad_w, (p - np.eye(w.shape[1])[labels]) / len(labels)
+
+
+def log_softmax(logits):
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def smoothing_over_the_others(logits, labels, smoothing):
+    n, c = logits.shape
+    target = np.full((n, c), smoothing / (c - 1))
+    target[np.arange(n), labels] = 1 - smoothing
+    return -(target * log_softmax(logits)).sum(axis=1).mean()
+
+
+def smoothing_added_to_the_one_hot(logits, labels, smoothing):
+    n, c = logits.shape
+    target = np.eye(c)[labels] + smoothing / c
+    return -(target * log_softmax(logits)).sum(axis=1).mean()
+
+
+def smoothing_unstable(logits, labels, smoothing):
+    n, c = logits.shape
+    target = np.eye(c)[labels] * (1 - smoothing) + smoothing / c
+    with np.errstate(all="ignore"):
+        p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        return -(target * np.log(p)).sum(axis=1).mean()
+
+
+WRONG_ANSWERS += [
+    ("streaming_accuracy", AccuracyOfBatchMeans, ["mean_of_batch_means"], "mean of the batches' accuracies"),
+    ("streaming_accuracy", AccuracyThatForgets, ["last_batch_only"], "the accuracy of the last batch only"),
+    ("batch_norm_backward", bn_backward_direct_only, ["direct_path_only"], "only the direct path"),
+    ("batch_norm_backward", bn_backward_no_variance_path, ["missing_variance_term"], "the path through the variance"),
+    ("batch_norm_backward", bn_backward_means_over_features, ["wrong"], "differs from the reference"),
+    ("range_test_rates", rates_linspace, ["linear"], "constant *step* (np.linspace)"),
+    ("range_test_rates", rates_one_short, ["stops_short"], "your last rate is below lr_max"),
+    ("flip_some", flip_vertical, ["upside_down"], "flipped upside down (axis 1, the height)"),
+    ("flip_some", flip_everything, ["flipped_all"], "you mirror every image"),
+    ("flip_some", flip_in_place, ["wrong"], "your result 'input after the call' differs"),
+    ("saliency_map", saliency_of_every_class, ["all_scores"], "the sum of *all* the class scores"),
+    ("saliency_map", saliency_without_abs, ["signed"], "keeps the gradient's sign"),
+    ("probe_gradients", probe_summed_not_averaged, ["not_averaged"], "N times the true ones"),
+    ("probe_gradients", probe_bias_not_summed, ["wrong_shape"], "your result 'dL/db' has shape (12, 4)"),
+    ("smoothed_cross_entropy", smoothing_over_the_others, ["others_only"], "s / (C - 1) on the others"),
+    ("smoothed_cross_entropy", smoothing_added_to_the_one_hot, ["not_renormalised"], "sums to 1 + s"),
+    ("smoothed_cross_entropy", smoothing_unstable, ["wrong"], "in case '2 examples with large logits (s = 0.1)'"),
+]
+
+
+# --- notebooks 13-15 -------------------------------------------------------------------------------
+
+def varint_highest_group_first(data, position):
+    value = 0
+    while data[position] & 0x80:
+        value = value * 128 + (data[position] & 0x7F)
+        position += 1
+    return value * 128 + data[position], position + 1
+
+
+def varint_keeps_the_top_bit(data, position):
+    value = 0
+    for k, byte in enumerate(data[position:]):
+        value |= byte << (7 * k)
+        if byte < 128:
+            return value, position + k + 1
+
+
+def hvp_first_order(loss_fn, params, v):
+    grads = slim.grad(loss_fn(params), params)
+    return [g.data * d for g, d in zip(grads, v)]
+
+
+def hvp_without_v(loss_fn, params, v):
+    grads = slim.grad(loss_fn(params), params, create_graph=True)
+    return [h.data * d for h, d in zip(slim.grad(sum(g.sum() for g in grads), params), v)]
+
+
+def reduce_scatter_leftwards(chunks, round_):
+    n = len(chunks)
+    for i in range(n):
+        chunks[(i - 1) % n][(i - round_) % n] += chunks[i][(i - round_) % n]
+    return chunks
+
+
+def reduce_scatter_replaces(chunks, round_):
+    n = len(chunks)
+    sent = [chunks[i][(i - round_) % n].copy() for i in range(n)]
+    for i in range(n):
+        chunks[(i + 1) % n][(i - round_) % n] = sent[i]
+    return chunks
+
+
+def reduce_scatter_sends_ahead(chunks, round_):
+    n = len(chunks)
+    sent = [chunks[i][(i + round_) % n].copy() for i in range(n)]
+    for i in range(n):
+        chunks[(i + 1) % n][(i + round_) % n] += sent[i]
+    return chunks
+
+
+WRONG_ANSWERS += [
+    ("read_varint", varint_highest_group_first, ["big_endian"], "a varint is little-endian"),
+    ("read_varint", varint_keeps_the_top_bit, ["continuation_bit_kept"], "continuation bit included"),
+    ("hessian_vector_product", hvp_first_order, ["gradient_times_v"], "first-order only"),
+    ("hessian_vector_product", hvp_without_v, ["row_sums_times_v"], "that is (H 1) * v, not H v"),
+    ("reduce_scatter_round", reduce_scatter_leftwards, ["sends_left"], "send to their *left* neighbour"),
+    ("reduce_scatter_round", reduce_scatter_replaces, ["overwrites"], "it must *add* it"),
+    ("reduce_scatter_round", reduce_scatter_sends_ahead, ["wrong_chunk"], "it must send (i - round_) mod N"),
+]
 
 
 def wrong_answer(name, wrong):
