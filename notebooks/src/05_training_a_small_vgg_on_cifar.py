@@ -13,7 +13,7 @@
 # 6. a **confusion matrix** and the **misclassified** examples.
 #
 # Everything runs in NumPy on the CPU, so the run here is short: 480 steps of 64 images,
-# six epochs of the subset, which take about two minutes on two idle cores. It is enough to
+# six epochs of the subset, which take under a minute on two idle cores. It is enough to
 # see the network learn, not to see how good it can get (see the end).
 
 # %%
@@ -416,8 +416,8 @@ plt.show()
 # %% [markdown]
 # ## How far does the full recipe go?
 #
-# The accuracy above (about 53%) is modest, and it should be: a quarter-size network, six
-# epochs of 5,000 images, two minutes of CPU. The same recipe on the standard `vgg_cifar` (widths
+# The accuracy above (about 55%) is modest, and it should be: a quarter-size network, six
+# epochs of 5,000 images, under a minute of CPU. The same recipe on the standard `vgg_cifar` (widths
 # 32-64-128, no dropout) is what the command line trains:
 #
 # ```text
