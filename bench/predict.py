@@ -12,14 +12,15 @@ Prints (as Markdown tables):
   image), against the target: twice the weights plus one im2col buffer;
 * ``load``: the median time of reading every tensor of a checkpoint (index, bytes, every
   CRC32C check) against reading all its files' bytes into memory (``readinto`` a fresh
-  buffer; both from the page cache, runs interleaved, one thread), with the CRC32C backend
+  buffer; both from the page cache, or with ``--cold`` from the disk, runs interleaved, one
+  thread), with the CRC32C backend
   in use and, when google-crc32c is installed, with the NumPy one too; wall time and the
   process's CPU time (which leaves out waiting for a CPU on a shared machine). The checkpoint is ``--checkpoint``
   (e.g. one written by TensorFlow) or, by default, the net's weights written by
   ``write_v2``.
 
 Run: ``python bench/predict.py [--image-size 224] [--repeats 5] [--threads T] [--no-torch]
-[--checkpoint PREFIX] [--out bench/results/predict.jsonl]``.
+[--checkpoint PREFIX] [--cold] [--out bench/results/predict.jsonl]``.
 """
 from __future__ import annotations
 
@@ -111,14 +112,31 @@ def checkpoint_files(prefix: str) -> list:
     return [prefix] if os.path.isfile(prefix) else sorted(glob.glob(glob.escape(prefix) + "-?????-of-?????"))
 
 
-def wall_and_cpu_times(functions: dict, repeats: int, warmup: int = 1) -> tuple:
+def evict(paths: list) -> None:
+    """Ask the kernel to drop ``paths`` from the page cache, so the next read comes from the disk.
+
+    ``posix_fadvise(DONTNEED)`` drops clean pages that no process maps (what a fresh
+    process reading a checkpoint it has not read before finds); no privileges needed.
+    """
+    for path in paths:
+        descriptor = os.open(path, os.O_RDONLY)
+        try:
+            os.posix_fadvise(descriptor, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(descriptor)
+
+
+def wall_and_cpu_times(functions: dict, repeats: int, warmup: int = 1, before=None) -> tuple:
     """Median wall and CPU (this process's user + system) ms of each function, runs interleaved.
 
     On a shared machine the wall time includes waiting for a CPU; the CPU time does not.
+    ``before`` (untimed) runs before every call, e.g. :func:`evict`.
     """
     wall, cpu = {name: [] for name in functions}, {name: [] for name in functions}
     for round_ in range(warmup + repeats):
         for name, fn in functions.items():
+            if before is not None:
+                before()
             start, start_cpu = time.perf_counter(), time.process_time()
             fn()
             if round_ >= warmup:
@@ -134,8 +152,11 @@ def _entries(checkpoint) -> list:
     return [entries[name] for name in sorted(entries)]
 
 
-def load_times(prefix: str, repeats: int) -> dict:
-    """Median ms of reading ``prefix``'s files' bytes, and of ``read_all`` (per CRC32C backend)."""
+def load_times(prefix: str, repeats: int, cold: bool = False) -> dict:
+    """Median ms of reading ``prefix``'s files' bytes, and of ``read_all`` (per CRC32C backend).
+
+    From the page cache, or with ``cold``, from the disk: the files evicted before every run.
+    """
     files = checkpoint_files(prefix)
 
     def raw():
@@ -168,8 +189,9 @@ def load_times(prefix: str, repeats: int) -> dict:
     functions = {"raw bytes": raw, "raw bytes, tensor-sized buffers": raw_pieces, f"read_all ({crc32c.backend()} CRC32C)": lambda: tf_format.read_all(prefix)}
     if crc32c.backend() != "numpy":
         functions["read_all (numpy CRC32C)"] = numpy_crc
-    times, cpu = wall_and_cpu_times(functions, repeats, warmup=1)
+    times, cpu = wall_and_cpu_times(functions, repeats, warmup=1, before=(lambda: evict(files)) if cold else None)
     times["cpu"] = cpu
+    times["source"] = "disk (evicted before every run)" if cold else "page cache"
     times["bytes"] = sum(os.path.getsize(path) for path in files)
     times["format"] = tf_format.open_checkpoint(prefix).format
     return times
@@ -214,6 +236,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--no-rss", action="store_true", help="skip the peak RSS of a minislim predict process")
     parser.add_argument("--checkpoint", help="a vgg_16 checkpoint prefix to load (default: the random weights, "
                                              "written by write_v2)")
+    parser.add_argument("--cold", action="store_true", help="load from the disk: evict the checkpoint's files from "
+                                                             "the page cache before every run (default: page cache)")
     parser.add_argument("--out", help="append the results as one JSON line to this file")
     args = parser.parse_args(argv)
 
@@ -244,9 +268,9 @@ def main(argv=None) -> dict:
             print(f"| target: 2 W + I | {(2 * weights + im2col) / 2**20:.1f} |")
             print(f"| peak RSS (Python, NumPy, checkpoint, net, one image) | {rss / 2**20:.1f} |")
         if not args.no_load:
-            load = load_times(prefix, args.repeats)
+            load = load_times(prefix, args.repeats, cold=args.cold)
             cpu = load["cpu"]
-            print(f"\n| load ({load['format']}, page cache) | ms | / raw | CPU ms | CPU / raw |\n|---|---|---|---|---|")
+            print(f"\n| load ({load['format']}, {load['source']}) | ms | / raw | CPU ms | CPU / raw |\n|---|---|---|---|---|")
             print(f"| raw bytes ({load['bytes'] / 2**20:.0f} MiB) | {load['raw bytes']:.1f} | 1.00 | "
                   f"{cpu['raw bytes']:.1f} | 1.00 |")
             for name, value in load.items():

@@ -35,3 +35,20 @@ def test_load_benchmark_reads_every_file_of_a_tensorflow_checkpoint(name, files)
     assert times["bytes"] == sum(os.path.getsize(os.path.join(FIXTURES, f)) for f in files)
     assert times["format"] == name[5:7].upper() and times["raw bytes"] > 0
     assert any(key.startswith("read_all (") for key in times)
+
+
+def test_cold_load_evicts_the_files_before_every_run(monkeypatch):
+    evicted = []
+    monkeypatch.setattr(predict_bench, "evict", lambda paths: evicted.append(list(paths)))
+    prefix = os.path.join(FIXTURES, "tiny_v1.ckpt")
+    times = predict_bench.load_times(prefix, repeats=2, cold=True)
+    assert times["source"].startswith("disk")
+    runs = 2 * (1 + 2)        # (warm-up + 2 repeats) x (raw bytes, raw in pieces, read_all), no fastcrc
+    assert evicted[:runs] == [[prefix]] * runs and len(evicted) >= runs
+
+
+def test_evict_leaves_the_file_readable_and_unchanged(tmp_path):
+    path = tmp_path / "data.bin"
+    path.write_bytes(bytes(range(256)) * 64)
+    predict_bench.evict([str(path)])
+    assert path.read_bytes() == bytes(range(256)) * 64

@@ -79,14 +79,27 @@ def read_footer(data, name: str = "table") -> tuple:
     return meta, index
 
 
-def read_block(data, handle: tuple, name: str, what: str):
-    """The bytes of the block at ``handle`` (a memoryview), its trailer's checksum verified."""
+def read_block(data, handle: tuple, name: str, what: str, verify: bool = True):
+    """The bytes of the block at ``handle`` (a memoryview), its trailer's checksum verified.
+
+    ``verify=False`` skips the checksum (the caller checks the block later, when it reads
+    it: see ``SlicedV1``), but not the bounds or the compression type.
+    """
     offset, size = handle
     end = len(data) - FOOTER_SIZE
     if offset + size + TRAILER_SIZE > end:
         raise TableError(f"{name}: {what} at offset {offset} with {size} bytes runs past the data "
                          f"({end} bytes before the footer)")
     view = memoryview(data)[offset:offset + size + TRAILER_SIZE]
+    if verify or view[size] != 0:       # a compressed block: first make sure the type byte is not a corrupt one
+        return check_block(view, name, what, offset)
+    return view[:size]
+
+
+def check_block(view, name: str, what: str, offset: int):
+    """``view`` (a block followed by its 5-byte trailer) without the trailer, after checking
+    the trailer's masked CRC32C and that the block is not compressed."""
+    size = len(view) - TRAILER_SIZE
     block, kind = view[:size], view[size]
     stored, = struct.unpack("<I", view[size + 1:size + 5])
     actual = crc32c(bytes([kind]), crc32c(block))
@@ -128,28 +141,42 @@ def block_entries(block, name: str, what: str) -> list:
     return entries
 
 
-def read_table(data, name: str = "table") -> dict:
-    """Every ``key -> value`` of the table in ``data`` (bytes or a memory map), in key order.
+def table_entries(data, name: str = "table", verify: bool = True):
+    """Yield ``(key, value, block handle, block description)`` for every entry, in key order.
 
-    Values are memoryviews into ``data`` (no copies). Raises :class:`TableError`.
+    Values are memoryviews into ``data`` (no copies). ``verify=False`` leaves the data blocks'
+    checksums to the caller (the index block's is always checked). Raises :class:`TableError`.
     """
     _, index_handle = read_footer(data, name)
     index = block_entries(read_block(data, index_handle, name, "the index block"), name, "the index block")
-    out, last = {}, None
+    last = None
     for number, (separator, value) in enumerate(index):
         try:
             handle, _ = _handle(value, 0, f"index entry {number}")
         except TableError as error:
             raise TableError(f"{name}: {error}") from None
         what = f"data block {number} (keys up to {separator.decode('utf-8', 'replace')!r})"
-        for key, value in block_entries(read_block(data, handle, name, what), name, what):
+        try:
+            entries = block_entries(read_block(data, handle, name, what, verify), name, what)
+        except TableError:
+            if not verify:      # a corrupt block: say so rather than what its garbage looks like
+                read_block(data, handle, name, what)
+            raise
+        for key, value in entries:
             if last is not None and key <= last:
                 raise TableError(f"{name}: {what}: keys out of order across blocks")
             if key > separator:
                 raise TableError(f"{name}: {what}: key {key!r} is past the index's separator {separator!r}")
-            out[key] = value
+            yield key, value, handle, what
             last = key
-    return out
+
+
+def read_table(data, name: str = "table") -> dict:
+    """Every ``key -> value`` of the table in ``data`` (bytes or a memory map), in key order.
+
+    Values are memoryviews into ``data`` (no copies). Raises :class:`TableError`.
+    """
+    return {key: value for key, value, _, _ in table_entries(data, name)}
 
 
 # --- writing ----------------------------------------------------------------------------------------

@@ -42,7 +42,8 @@ from minislim.checkpoint.crc32c import crc32c, mask, unmask
 from minislim.checkpoint.format import CheckpointError
 from minislim.checkpoint.protobuf import (WireError, encode, encode_varint, fields, packed_fixed,
                                           packed_varints, read_varint, signed)
-from minislim.checkpoint.table import TableError, open_bytes, read_table, write_table
+from minislim.checkpoint.table import (TRAILER_SIZE, TableError, block_entries, check_block, open_bytes, read_block,
+                                       read_table, table_entries, write_table)
 
 # TensorFlow's DataType enum (types.proto) -> (name, NumPy dtype); None: not readable here.
 DTYPES = {
@@ -378,39 +379,52 @@ def _strings(raw: bytes, count: int, entry: Entry, where: str) -> np.ndarray:
 # --- V1: tables of SavedSlice -------------------------------------------------------------------------------
 
 class SlicedV1:
-    """A V1 checkpoint: one file (or ``prefix-0000i-of-0000N``) of ``SavedTensorSlices``."""
+    """A V1 checkpoint: one file (or ``prefix-0000i-of-0000N``) of ``SavedTensorSlices``.
+
+    Opening reads the table's keys (and checks the index block and the block of the
+    ``""`` entry, the list of tensors); reading a tensor reads its data block into memory
+    with one ``readinto`` and checks that block's CRC32C there, as V2 does with a tensor's
+    bytes. So every byte is checksummed once, when it is read, and reading never needs
+    more memory than the tensors plus one block (see :meth:`_read_block`).
+    """
 
     format = "V1"
 
     def __init__(self, prefix: str):
         self.prefix = prefix
-        paths = [prefix] if os.path.isfile(prefix) else _v1_shards(prefix)
-        self.tables, self.metas, self.maps = [], {}, []
-        for path in paths:
+        self.paths = [prefix] if os.path.isfile(prefix) else _v1_shards(prefix)
+        self.metas = {}              # tensor name -> Entry
+        self.blocks = {}             # slice key -> (file number, block handle, block name)
+        self._aligned_at = {}        # (file number, block handle) -> (position, size) of its largest tensor bytes
+        self._last_block = None                  # (file, offset, verified block): the one read last
+        for number, path in enumerate(self.paths):
+            data = open_bytes(path)
             try:
-                data = open_bytes(path)
-                self.maps.append(data)
-                table = read_table(data, path)
-                meta = fields(fields(table.get(b"", b"")).get(1, [b""])[0])
-                for saved in meta.get(1, []):
-                    message = fields(saved)
-                    name = bytes(message.get(1, [b""])[0]).decode("utf-8", "replace")
-                    shape = parse_shape(message[2][0]) if 2 in message else ()
-                    slices = [parse_slice(s, len(shape)) for s in message.get(4, [])]
-                    known = self.metas.setdefault(name, Entry(name, message.get(3, [0])[0], shape))
-                    known.slices += slices
+                meta = b""
+                for key, value, handle, what in table_entries(data, path, verify=False):
+                    self.blocks[key] = (number, handle, what)
+                    content = _content_position(value, data, handle[0])
+                    if content is not None and content[1] > self._aligned_at.get((number, handle), (0, 0))[1]:
+                        self._aligned_at[(number, handle)] = content
+                    if key == b"":   # the list of tensors: its block is checked now, since it is used now
+                        read_block(data, handle, path, what)
+                        meta = bytes(value)
+                    del value
+                self._read_meta(fields(fields(meta).get(1, [b""])[0]))
             except (TableError, WireError) as error:
                 raise TFCheckpointError(f"TensorFlow checkpoint {path!r}: {error}") from None
-            self.tables.append((path, table))
-        self._drop_pages()
+            finally:
+                if isinstance(data, mmap.mmap):
+                    _close(data)
 
-    def _drop_pages(self) -> None:
-        """Let the kernel unmap the files' pages from this process (they stay in the page cache
-        and come back on the next access): bytes already checked or copied out no longer count
-        in the process's memory, which then holds the tensors read, not the whole file too."""
-        for data in self.maps:
-            if isinstance(data, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
-                data.madvise(mmap.MADV_DONTNEED)
+    def _read_meta(self, meta: dict) -> None:
+        for saved in meta.get(1, []):
+            message = fields(saved)
+            name = bytes(message.get(1, [b""])[0]).decode("utf-8", "replace")
+            shape = parse_shape(message[2][0]) if 2 in message else ()
+            slices = [parse_slice(s, len(shape)) for s in message.get(4, [])]
+            known = self.metas.setdefault(name, Entry(name, message.get(3, [0])[0], shape))
+            known.slices += slices
 
     def shapes(self) -> dict:
         return {name: entry.shape for name, entry in sorted(self.metas.items())}
@@ -424,32 +438,111 @@ class SlicedV1:
         entry = self.metas[name]
         dtype = _numpy_dtype(entry, self.prefix)
         slices = entry.slices or [[(0, -1)] * len(entry.shape)]
+        where = f"TensorFlow checkpoint {self.prefix!r}: tensor {name!r}"
         out = None
         covered = 0
         for extents in slices:
-            where = f"TensorFlow checkpoint {self.prefix!r}: tensor {name!r}"
             key = slice_key(name, extents)
-            value = next((table[key] for _, table in self.tables if key in table), None)
-            if value is None:
+            if key not in self.blocks:
                 raise TFCheckpointError(f"{where}: the data of slice {extents} is absent")
             try:
                 index, sub_shape = _index(extents, entry.shape)
-                data = fields(fields(value)[2][0])
-                part = _tensor_proto(fields(data[3][0]), entry, sub_shape, dtype, where)
+                part = self._read_slice(key, entry, sub_shape, dtype, where)
             except (WireError, KeyError, IndexError) as error:
                 raise TFCheckpointError(f"{where}: the data of slice {extents} is corrupt ({error!r})") from None
             if len(slices) == 1 and part.shape == entry.shape:
-                self._drop_pages()
                 return part
             if out is None:
                 out = np.empty(entry.shape, dtype=part.dtype)
             out[index] = part
             covered += part.size
         if covered != out.size:
-            raise TFCheckpointError(f"TensorFlow checkpoint {self.prefix!r}: tensor {name!r}: its slices cover "
-                                    f"{covered} of {out.size} elements")
-        self._drop_pages()
+            raise TFCheckpointError(f"{where}: its slices cover {covered} of {out.size} elements")
         return out
+
+    def _read_slice(self, key: bytes, entry: Entry, shape: tuple, dtype, where: str) -> np.ndarray:
+        """The values stored under ``key``: its block read and verified, the key found again in it."""
+        number, handle, what = self.blocks[key]
+        block = self._read_block(number, handle, what)
+        try:
+            value = next(value for found, value in block_entries(block, self.paths[number], what) if found == key)
+        except StopIteration:
+            raise TFCheckpointError(f"{where}: the key is no longer in {what} (the file changed)") from None
+        except TableError as error:
+            raise TFCheckpointError(f"{where}: {error}") from None
+        data = fields(fields(value)[2][0])
+        return _tensor_proto(fields(data[3][0]), entry, shape, dtype, where, owner_size=len(block))
+
+    def _read_block(self, number: int, handle: tuple, what: str):
+        """The bytes of a data block, read with one ``readinto`` and their checksum verified.
+
+        The buffer is placed so that the first value of the block's largest tensor lands on
+        a 64-byte boundary: that tensor can then be a view of the buffer instead of a copy.
+        Consecutive tensors often share a block (a layer's biases and its weights), so the
+        last block read is kept.
+        """
+        path, (offset, size) = self.paths[number], handle
+        if self._last_block is not None and self._last_block[:2] == (number, offset):
+            return self._last_block[2]
+        buffer = _aligned_bytes(size + TRAILER_SIZE, self._aligned_at.get((number, handle), (0, 0))[0])
+        with open(path, "rb") as stream:
+            stream.seek(offset)
+            if stream.readinto(buffer) != buffer.size:
+                raise TFCheckpointError(f"TensorFlow checkpoint {path!r}: {what} ends early (truncated)")
+        try:
+            block = check_block(memoryview(buffer), path, what, offset)
+        except TableError as error:
+            raise TFCheckpointError(f"TensorFlow checkpoint {path!r}: {error}") from None
+        self._last_block = (number, offset, block)
+        return block
+
+
+def _aligned_bytes(size: int, at: int = 0) -> np.ndarray:
+    """A fresh uint8 buffer of ``size`` bytes whose byte ``at`` lies on a 64-byte boundary."""
+    raw = np.empty(size + 64, np.uint8)
+    start = -(raw.ctypes.data + at) % 64
+    return raw[start:start + size]
+
+
+_VIEW_AT_LEAST = 1 << 16   # tensors of this many bytes or more become views of their block's buffer
+
+
+def _content_position(value, data, block_offset: int):
+    """``(where, size)``: where a large slice's ``tensor_content`` starts in its block, and its
+    size; or None (small, absent or unreadable: the block is checked, and the value parsed
+    again, when it is read)."""
+    if len(value) < _VIEW_AT_LEAST:
+        return None
+    try:   # the values: tensor_content, or (what TensorFlow's V1 writer uses) a packed repeated field
+        proto = fields(fields(fields(value)[2][0])[3][0])
+    except (WireError, KeyError, IndexError):
+        return None
+    content = max((run for runs in proto.values() for run in runs if not isinstance(run, int)), key=len, default=b"")
+    if len(content) < _VIEW_AT_LEAST:
+        return None
+    return _address(content) - _address(data) - block_offset, len(content)
+
+
+def _address(buffer) -> int:
+    """The memory address of a buffer's first byte (to measure where a view lies in another)."""
+    return np.frombuffer(buffer, np.uint8).ctypes.data
+
+
+def _close(data: mmap.mmap) -> None:
+    """Close a memory map once nothing points into it any more (else leave it to the collector)."""
+    try:
+        data.close()
+    except BufferError:
+        pass
+
+
+def _view_or_copy(raw, dtype, owner_size: int) -> np.ndarray:
+    """``raw``'s values as ``dtype``: a view when they are large, aligned and fill most of the
+    ``owner_size`` bytes they lie in (so the view pins little else), else a copy."""
+    values = np.frombuffer(raw, dtype=dtype)
+    if len(raw) >= max(_VIEW_AT_LEAST, owner_size // 2) and values.flags.aligned and values.flags.writeable:
+        return values
+    return values.copy()
 
 
 # TensorProto's value fields: dtype enum -> (field number, how it is stored)
@@ -459,8 +552,12 @@ _VALUE_FIELDS = {1: (5, "<f4"), 2: (6, "<f8"), 3: (7, "varint"), 4: (7, "varint"
                  22: (16, "varint"), 23: (17, "varint")}
 
 
-def _tensor_proto(message: dict, entry: Entry, shape: tuple, dtype, where: str) -> np.ndarray:
-    """The values of a ``TensorProto``: ``tensor_content`` (field 4) or the typed repeated field."""
+def _tensor_proto(message: dict, entry: Entry, shape: tuple, dtype, where: str, owner_size: int = 0) -> np.ndarray:
+    """The values of a ``TensorProto``: ``tensor_content`` (field 4) or the typed repeated field.
+
+    A large, aligned ``tensor_content`` that fills most of the ``owner_size`` bytes it lies
+    in (its block's fresh buffer) is returned as a view of them; anything else is copied.
+    """
     count = int(np.prod(shape, dtype=np.int64))
     proto_dtype = message.get(1, [entry.dtype])[0]
     if proto_dtype != entry.dtype:
@@ -471,7 +568,7 @@ def _tensor_proto(message: dict, entry: Entry, shape: tuple, dtype, where: str) 
         if len(raw) != count * dtype.itemsize:
             raise TFCheckpointError(f"{where}: {dtype_name(entry.dtype)} of shape {list(shape)} needs "
                                     f"{count * dtype.itemsize} bytes, tensor_content has {len(raw)}")
-        values = np.frombuffer(raw, dtype=dtype).copy()
+        values = _view_or_copy(raw, dtype, owner_size)
     else:
         number, kind = _VALUE_FIELDS[entry.dtype]
         stored = message.get(number, [])
@@ -486,7 +583,7 @@ def _tensor_proto(message: dict, entry: Entry, shape: tuple, dtype, where: str) 
                 values = values.view(np.float16)
         else:
             if len(stored) == 1 and not isinstance(stored[0], int):   # one packed run: no intermediate copy
-                values = np.frombuffer(stored[0], dtype=kind).copy()
+                values = _view_or_copy(stored[0], np.dtype(kind), owner_size)
             else:
                 values = np.frombuffer(packed_fixed(stored, np.dtype(kind).itemsize), dtype=kind).copy()
             if entry.dtype in (8, 18):

@@ -66,6 +66,57 @@ def test_the_fixtures_cover_every_dtype_partitions_scalars_and_empty_tensors():
                                   .read("partitioned/weights"))
 
 
+def owner(array):
+    """What finally holds an array's memory: itself (a copy) or the buffer it is a view of."""
+    while isinstance(array, np.ndarray) and array.base is not None:
+        array = array.base
+    return array
+
+
+def reblocked_v1(directory, block_size: int) -> str:
+    """v1_dtypes.ckpt (one data block) with TensorFlow's entries written again in blocks of
+    about ``block_size`` bytes, as a large V1 checkpoint has them."""
+    source = os.path.join(FIXTURES, "v1_dtypes.ckpt")
+    entries = [(key, bytes(value)) for key, value in table.read_table(open(source, "rb").read()).items()]
+    path = os.path.join(str(directory), "reblocked.ckpt")
+    with open(path, "wb") as handle:
+        table.write_table(handle, entries, block_size=block_size)
+    return path
+
+
+@pytest.mark.parametrize("view_at_least", [64, 1 << 16])
+def test_v1_tensors_read_from_many_blocks_the_large_ones_as_aligned_views(tmp_path, monkeypatch, view_at_least):
+    monkeypatch.setattr(tf_format, "_VIEW_AT_LEAST", view_at_least)   # vgg_16's tensors are megabytes
+    path = reblocked_v1(tmp_path, block_size=512)
+    checkpoint = tf_format.open_checkpoint(path)
+    assert len({handle for _, handle, _ in checkpoint.blocks.values()}) >= 10
+    views = 0
+    for name, value in expected_tensors("v1_dtypes.ckpt").items():
+        got = checkpoint.read(name)
+        assert got.dtype == value.dtype, name
+        np.testing.assert_array_equal(got, value, err_msg=name)
+        if not isinstance(owner(got), np.ndarray) or owner(got).nbytes > got.nbytes:   # a view of a block's buffer
+            views += 1
+            assert got.flags.writeable and got.flags.aligned, name
+    assert views >= 1 if view_at_least == 64 else views == 0
+    if view_at_least == 64:   # the largest tensor of its block: placed on a 64-byte boundary
+        assert checkpoint.read("big/weights").ctypes.data % 64 == 0
+
+
+def test_a_v1_block_is_checked_when_a_tensor_in_it_is_read(tmp_path):
+    path = reblocked_v1(tmp_path, block_size=512)
+    checkpoint = tf_format.open_checkpoint(path)
+    _, (offset, size), _ = checkpoint.blocks[tf_format.slice_key("big/weights", [(0, -1)] * 3)]
+    data = bytearray(open(path, "rb").read())
+    data[offset + size // 2] ^= 0x01             # inside big/weights' values
+    open(path, "wb").write(data)
+    damaged = tf_format.open_checkpoint(path)    # the list of tensors is in another block: it still opens
+    assert damaged.shapes() == checkpoint.shapes()
+    np.testing.assert_array_equal(damaged.read("float32/matrix"), checkpoint.read("float32/matrix"))
+    with pytest.raises(CheckpointError, match="data block .* fails its checksum"):
+        damaged.read("big/weights")
+
+
 def test_bfloat16_is_read_as_float32_exactly():
     value = tf_format.open_checkpoint(os.path.join(FIXTURES, "v2_dtypes.ckpt")).read("bfloat16/vector")
     assert value.dtype == np.float32
