@@ -118,6 +118,8 @@ def evict(paths: list) -> None:
     ``posix_fadvise(DONTNEED)`` drops clean pages that no process maps (what a fresh
     process reading a checkpoint it has not read before finds); no privileges needed.
     """
+    if not hasattr(os, "posix_fadvise"):
+        raise SystemExit("--cold needs os.posix_fadvise (Linux and most Unix systems); this platform has none")
     for path in paths:
         descriptor = os.open(path, os.O_RDONLY)
         try:

@@ -47,6 +47,7 @@ def test_cold_load_evicts_the_files_before_every_run(monkeypatch):
     assert evicted[:runs] == [[prefix]] * runs and len(evicted) >= runs
 
 
+@pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="no posix_fadvise on this platform")
 def test_evict_leaves_the_file_readable_and_unchanged(tmp_path):
     path = tmp_path / "data.bin"
     path.write_bytes(bytes(range(256)) * 64)
