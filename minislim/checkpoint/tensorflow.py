@@ -396,7 +396,7 @@ class SlicedV1:
         self.metas = {}              # tensor name -> Entry
         self.blocks = {}             # slice key -> (file number, block handle, block name)
         self._aligned_at = {}        # (file number, block handle) -> (position, size) of its largest tensor bytes
-        self._last_block = None                  # (file, offset, verified block): the one read last
+        self._last_block = None                  # (file, offset, its entries): the block read last
         for number, path in enumerate(self.paths):
             data = open_bytes(path)
             try:
@@ -463,18 +463,14 @@ class SlicedV1:
     def _read_slice(self, key: bytes, entry: Entry, shape: tuple, dtype, where: str) -> np.ndarray:
         """The values stored under ``key``: its block read and verified, the key found again in it."""
         number, handle, what = self.blocks[key]
-        block = self._read_block(number, handle, what)
-        try:
-            value = next(value for found, value in block_entries(block, self.paths[number], what) if found == key)
-        except StopIteration:
-            raise TFCheckpointError(f"{where}: the key is no longer in {what} (the file changed)") from None
-        except TableError as error:
-            raise TFCheckpointError(f"{where}: {error}") from None
-        data = fields(fields(value)[2][0])
-        return _tensor_proto(fields(data[3][0]), entry, shape, dtype, where, owner_size=len(block))
+        entries = self._read_block(number, handle, what)
+        if key not in entries:
+            raise TFCheckpointError(f"{where}: the key is no longer in {what} (the file changed)")
+        data = fields(fields(entries[key])[2][0])
+        return _tensor_proto(fields(data[3][0]), entry, shape, dtype, where, owner_size=handle[1])
 
-    def _read_block(self, number: int, handle: tuple, what: str):
-        """The bytes of a data block, read with one ``readinto`` and their checksum verified.
+    def _read_block(self, number: int, handle: tuple, what: str) -> dict:
+        """``{key: value}`` of a data block, read with one ``readinto`` and its checksum verified.
 
         The buffer is placed so that the first value of the block's largest tensor lands on
         a 64-byte boundary: that tensor can then be a view of the buffer instead of a copy.
@@ -490,11 +486,11 @@ class SlicedV1:
             if stream.readinto(buffer) != buffer.size:
                 raise TFCheckpointError(f"TensorFlow checkpoint {path!r}: {what} ends early (truncated)")
         try:
-            block = check_block(memoryview(buffer), path, what, offset)
+            entries = dict(block_entries(check_block(memoryview(buffer), path, what, offset), path, what))
         except TableError as error:
             raise TFCheckpointError(f"TensorFlow checkpoint {path!r}: {error}") from None
-        self._last_block = (number, offset, block)
-        return block
+        self._last_block = (number, offset, entries)
+        return entries
 
 
 def _aligned_bytes(size: int, at: int = 0) -> np.ndarray:
