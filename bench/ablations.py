@@ -51,6 +51,10 @@ VARIANTS = {
     "lr_0.025": (dict(learning_rate=0.025), {}, "peak learning rate 0.025"),
     "bn_decay_0.9": ({}, dict(batch_norm_decay=0.9), "batch norm moving averages with decay 0.9"),
     "dropout_0.5": ({}, dict(dropout_keep_prob=0.5), "dropout 0.5 before the logits (TF-Slim VGG's)"),
+    # a batch size changes the number of steps; the peak rate scales with it (the linear scaling
+    # rule), so the rate per example and the decay per epoch stay the default's
+    "batch_32": (dict(learning_rate=0.025), dict(batch_size=32), "batches of 32, peak learning rate 0.025"),
+    "batch_128": (dict(learning_rate=0.1), dict(batch_size=128), "batches of 128, peak learning rate 0.1"),
 }
 #: variants in bench/results that were run by an earlier version of this script -> what they tested
 RETIRED = {
@@ -58,6 +62,8 @@ RETIRED = {
 }
 #: arguments of the net itself (not of its arg_scope) that a variant may set
 NET_ARGUMENTS = ("dropout_keep_prob",)
+#: arguments of the run (not of the net) that a variant may set; they override the command line's
+RUN_ARGUMENTS = ("batch_size",)
 
 INITIALIZERS = {
     "glorot": lambda: slim.xavier_initializer(),
@@ -72,6 +78,7 @@ def run(variant: str, seed: int, epochs: int, batch_size: int, data_dir: str, tr
     run_recipe = recipe.Recipe().replace(**changes)
     scope_args = dict(scope_args)
     net_kwargs = {name: scope_args.pop(name) for name in NET_ARGUMENTS if name in scope_args}
+    batch_size = scope_args.pop("batch_size", batch_size)
     scope_args["weights_initializer"] = INITIALIZERS[scope_args.get("weights_initializer", "default")]()
     images, labels = datasets.cifar10.load(data_dir, "train", num_examples=train_size)
     test_images, test_labels = datasets.cifar10.load(data_dir, "test")
@@ -156,7 +163,7 @@ def main(argv=None) -> None:
     parser.add_argument("--variants", nargs="+", default=["default"], choices=sorted(VARIANTS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, default=64, help="the batch size (a batch_* variant sets its own)")
     parser.add_argument("--train-size", type=int)
     parser.add_argument("--data-dir", default=DEFAULT_DATA)
     parser.add_argument("--out", default=os.path.join(REPO, "bench", "results", "ablations.jsonl"))

@@ -138,6 +138,21 @@ def test_ablations_run_one_variant_and_print_the_table(tmp_path, capsys):
     assert "already in" in capsys.readouterr().out and len(open(out).readlines()) == 2
 
 
+@pytest.mark.skipif(not os.path.isdir(SHARED_CIFAR), reason="../shared/data is not beside the repository")
+def test_a_batch_size_variant_sets_its_batch_and_scales_the_rate(tmp_path):
+    import json
+
+    import ablations
+
+    out = str(tmp_path / "ablations.jsonl")
+    # --batch-size says 32; the variant's own batch of 128 wins
+    ablations.main(["--variants", "batch_128", "--epochs", "1", "--train-size", "256", "--batch-size", "32",
+                    "--data-dir", SHARED_CIFAR, "--out", out])
+    run = json.loads(open(out).readline())
+    assert run["batch_size"] == 128 and len(run["losses"]) == 2  # 256 images in batches of 128
+    assert run["recipe"]["learning_rate"] == 2 * ablations.recipe.Recipe().learning_rate
+
+
 def test_whole_run_report_reads_times_to_each_target(capsys):
     runs = [{"name": "minislim", "acc": [0.5, 0.62, 0.71], "acc_flip": [0.52, 0.66, 0.72], "seconds": [10, 20, 30],
              "examples": 100},
