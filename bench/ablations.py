@@ -34,7 +34,8 @@ from minislim.nets.vgg import cifar_weights_initializer  # noqa: E402
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_DATA = os.path.join(REPO, "..", "shared", "data", "cifar-10-batches-bin")
 
-#: name -> (recipe changes, vgg_cifar_arg_scope arguments, what it tests)
+#: name -> (recipe changes, arguments of vgg_cifar_arg_scope, of the net (NET_ARGUMENTS) or of the
+#: run (RUN_ARGUMENTS), what it tests)
 VARIANTS = {
     "default": ({}, {}, "minislim train's recipe"),
     "old_recipe": (dict(decay_all_variables=False, warmup_fraction=0.0, label_smoothing=0.0,
@@ -78,7 +79,8 @@ def run(variant: str, seed: int, epochs: int, batch_size: int, data_dir: str, tr
     run_recipe = recipe.Recipe().replace(**changes)
     scope_args = dict(scope_args)
     net_kwargs = {name: scope_args.pop(name) for name in NET_ARGUMENTS if name in scope_args}
-    batch_size = scope_args.pop("batch_size", batch_size)
+    run_kwargs = {name: scope_args.pop(name) for name in RUN_ARGUMENTS if name in scope_args}
+    batch_size = run_kwargs.get("batch_size", batch_size)
     scope_args["weights_initializer"] = INITIALIZERS[scope_args.get("weights_initializer", "default")]()
     images, labels = datasets.cifar10.load(data_dir, "train", num_examples=train_size)
     test_images, test_labels = datasets.cifar10.load(data_dir, "test")

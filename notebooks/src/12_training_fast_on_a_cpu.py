@@ -289,7 +289,7 @@ with slim.Graph().as_default():
     normalized = data.normalize(images[:128], mean, std)
     batches = (32, 64, 128)
     seconds = {batch: [] for batch in batches}
-    for round_ in range(5):               # the sizes take turns, so a busy moment hits them all
+    for _ in range(5):                    # the sizes take turns, so a busy moment hits them all
         for batch in batches:
             start = time.perf_counter()
             step_op(normalized[:batch], labels[:batch])
