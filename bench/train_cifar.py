@@ -226,6 +226,11 @@ def step_times(threads: int, repeats: int, use_torch: bool = True) -> None:
             name = f"PyTorch {torch.__version__}, channels_last, {threads} threads" + ("" if batch_norm else
                                                                                        ", no batch norm")
             rows.append((name, torch_seconds[batch_norm], (batch_norm,)))
+        # what a PyTorch tutorial writes: the default layout (NCHW), slower on the CPU here
+        time.sleep(0.5)
+        default_layout = median_time(torch_step(torch, images, labels, True, channels_last=False), repeats, warmup=3)
+        rows.append((f"PyTorch {torch.__version__}, its default layout (NCHW), {threads} threads", default_layout,
+                     (True,)))
 
     print(f"\nvgg_cifar training step, batch 64, float32, median of {repeats}; ratios to PyTorch's step"
           f"\n(the floor: np.matmul alone for the step's {len(floor_products)} matrix products; with the"
@@ -238,6 +243,9 @@ def step_times(threads: int, repeats: int, use_torch: bool = True) -> None:
         print(f"{name:<64}{seconds * 1e3:>8.1f}{ratios[0]:>12}{ratios[1]:>19}")
     print(f"\nminislim's step / (products + im2col copies): {rows[0][1] / floor_and_copies:.2f}x "
           f"(without batch norm: {rows[1][1] / floor_and_copies:.2f}x)")
+    if torch is not None:
+        print(f"minislim's step / PyTorch's: {rows[0][1] / torch_seconds[True]:.2f}x channels_last, "
+              f"{rows[0][1] / default_layout:.2f}x its default layout")
     if torch is None and use_torch:
         print("PyTorch is not installed: `pip install torch==2.13.0` adds its times and the ratios.")
 
@@ -299,18 +307,26 @@ def step_products(batch: int) -> list:
     return products
 
 
-def torch_step(torch, images, labels, batch_norm: bool):
-    """One PyTorch training step of the same net (with biased convolutions when without batch norm)."""
-    model = torch_vgg_cifar(torch, batch_norm=batch_norm).to(memory_format=torch.channels_last)
+def torch_step(torch, images, labels, batch_norm: bool, channels_last: bool = True):
+    """One PyTorch training step of the same net (with biased convolutions when without batch norm).
+
+    ``channels_last``: the model and the images in PyTorch's channels_last layout (the faster
+    one at one thread here; see docs/benchmarks.md); False: its default, NCHW, what a PyTorch
+    tutorial writes.
+    Returns the step function; its model is ``step.model``.
+    """
+    layout = torch.channels_last if channels_last else torch.contiguous_format
+    model = torch_vgg_cifar(torch, batch_norm=batch_norm).to(memory_format=layout)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True,
                                 weight_decay=RECIPE["weight_decay"])
-    x = as_torch(torch, images).contiguous(memory_format=torch.channels_last)
+    x = as_torch(torch, images).contiguous(memory_format=layout)
     y = torch.from_numpy(labels)
 
     def step():
         optimizer.zero_grad(set_to_none=True)
         torch.nn.functional.cross_entropy(model(x), y).backward()
         optimizer.step()
+    step.model = model
     return step
 
 

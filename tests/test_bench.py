@@ -101,6 +101,27 @@ def test_passes_cover_every_conv_output():
         np.testing.assert_array_equal(one_pass(), a + a)
 
 
+def test_pytorch_step_in_either_layout_trains_the_same_net():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    images = rng.standard_normal((4, 32, 32, 3)).astype(np.float32)
+    labels = rng.integers(0, 10, 4)
+    losses = {}
+    for channels_last in (True, False):
+        torch.manual_seed(0)
+        step = train_cifar.torch_step(torch, images, labels, True, channels_last=channels_last)
+        step()
+        weight = next(p for p in step.model.parameters() if p.dim() == 4)
+        # channels_last strides put the channels innermost; the default layout is plain contiguous
+        assert weight.is_contiguous(memory_format=torch.channels_last) == channels_last
+        assert weight.is_contiguous() != channels_last
+        with torch.no_grad():
+            logits = step.model(train_cifar.as_torch(torch, images))
+            losses[channels_last] = torch.nn.functional.cross_entropy(logits, torch.from_numpy(labels)).item()
+    # same seed, same net, one step: the layouts give the same model up to float rounding
+    assert losses[True] == pytest.approx(losses[False], rel=1e-4)
+
+
 def test_step_time_prints_minislim_and_the_floor(capsys):
     train_cifar.main(["--step-time", "--repeats", "1", "--no-torch"])
     out = capsys.readouterr().out
